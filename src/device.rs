@@ -1,0 +1,371 @@
+//! The GPU context: adapter choice, the wgpu device and queue, and the compiled pipelines.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::pipeline::PipelineCache;
+
+/// A graphics API that wgpu can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Vulkan (Linux, Windows, Android; Mesa lavapipe as a software adapter).
+    Vulkan,
+    /// Metal (macOS, iOS).
+    Metal,
+    /// Direct3D 12 (Windows).
+    Dx12,
+    /// OpenGL / OpenGL ES (Mesa llvmpipe as a software adapter).
+    Gl,
+    /// Something else (the browser's WebGPU, a custom backend).
+    Other,
+}
+
+impl Backend {
+    fn to_wgpu(self) -> wgpu::Backends {
+        match self {
+            Backend::Vulkan => wgpu::Backends::VULKAN,
+            Backend::Metal => wgpu::Backends::METAL,
+            Backend::Dx12 => wgpu::Backends::DX12,
+            Backend::Gl => wgpu::Backends::GL,
+            Backend::Other => wgpu::Backends::BROWSER_WEBGPU,
+        }
+    }
+
+    fn from_wgpu(backend: wgpu::Backend) -> Self {
+        match backend {
+            wgpu::Backend::Vulkan => Backend::Vulkan,
+            wgpu::Backend::Metal => Backend::Metal,
+            wgpu::Backend::Dx12 => Backend::Dx12,
+            wgpu::Backend::Gl => Backend::Gl,
+            _ => Backend::Other,
+        }
+    }
+}
+
+/// What kind of processor the adapter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeviceType {
+    /// A GPU with its own memory.
+    DiscreteGpu,
+    /// A GPU sharing memory with the CPU.
+    IntegratedGpu,
+    /// A virtualised GPU.
+    VirtualGpu,
+    /// A software adapter running on the CPU (lavapipe, llvmpipe, WARP).
+    Cpu,
+    /// The adapter did not say.
+    Other,
+}
+
+impl DeviceType {
+    fn from_wgpu(t: wgpu::DeviceType) -> Self {
+        match t {
+            wgpu::DeviceType::DiscreteGpu => DeviceType::DiscreteGpu,
+            wgpu::DeviceType::IntegratedGpu => DeviceType::IntegratedGpu,
+            wgpu::DeviceType::VirtualGpu => DeviceType::VirtualGpu,
+            wgpu::DeviceType::Cpu => DeviceType::Cpu,
+            _ => DeviceType::Other,
+        }
+    }
+}
+
+/// Which adapter to prefer when several exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PowerPreference {
+    /// The fastest adapter, usually a discrete GPU (the default).
+    #[default]
+    HighPerformance,
+    /// The most frugal adapter, usually an integrated GPU.
+    LowPower,
+}
+
+/// The adapter a [`Device`] runs on, as reported by the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterInfo {
+    /// Adapter name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
+    pub name: String,
+    /// Graphics API in use.
+    pub backend: Backend,
+    /// Kind of processor.
+    pub device_type: DeviceType,
+    /// Driver name and version, where the backend reports them.
+    pub driver: String,
+}
+
+impl std::fmt::Display for AdapterInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:?}, {:?}", self.name, self.backend, self.device_type)?;
+        if !self.driver.is_empty() {
+            write!(f, ", {}", self.driver)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// How [`Device::with_options`] picks and opens an adapter.
+///
+/// Every field left unset falls back to the standard wgpu environment variables
+/// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF`), then to wgpu's defaults.
+///
+/// ```
+/// use wgpu_loss::{Device, DeviceOptions, PowerPreference};
+/// let dev = Device::with_options(
+///     DeviceOptions::new()
+///         .power_preference(PowerPreference::HighPerformance)
+///         .max_binding_size(1 << 20),
+/// )?;
+/// assert_eq!(dev.max_binding_size(), 1 << 20);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DeviceOptions {
+    backends: Vec<Backend>,
+    power_preference: Option<PowerPreference>,
+    adapter_name: Option<String>,
+    max_binding_size: Option<u64>,
+    disable_subgroups: bool,
+}
+
+impl DeviceOptions {
+    /// Options that follow the environment and wgpu's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only consider adapters of these graphics APIs (overrides `WGPU_BACKEND`).
+    pub fn backends(mut self, backends: &[Backend]) -> Self {
+        self.backends = backends.to_vec();
+        self
+    }
+
+    /// Prefer a fast or a frugal adapter (overrides `WGPU_POWER_PREF`).
+    pub fn power_preference(mut self, preference: PowerPreference) -> Self {
+        self.power_preference = Some(preference);
+        self
+    }
+
+    /// Pick the first adapter whose name contains this text, ignoring case
+    /// (overrides `WGPU_ADAPTER_NAME`).
+    pub fn adapter_name(mut self, name: impl Into<String>) -> Self {
+        self.adapter_name = Some(name.into());
+        self
+    }
+
+    /// Bind at most this many bytes of a tensor at once, below the adapter's own
+    /// `max_storage_buffer_binding_size`. Larger tensors are refused with [`Error::TooLarge`].
+    pub fn max_binding_size(mut self, bytes: u64) -> Self {
+        self.max_binding_size = Some(bytes);
+        self
+    }
+
+    /// Use the workgroup-memory reduction even where the adapter has subgroup operations
+    /// (to compare the two paths, or to work around a driver bug).
+    pub fn disable_subgroups(mut self) -> Self {
+        self.disable_subgroups = true;
+        self
+    }
+}
+
+/// What the kernels may use on this device.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    /// `subgroupAdd`/`subgroupMax` are available and enabled.
+    pub subgroups: bool,
+    /// Largest byte range one storage binding may cover.
+    pub max_binding: u64,
+    /// Largest buffer the device can create.
+    pub max_buffer: u64,
+    /// Largest workgroup count along one dispatch dimension.
+    pub max_workgroups: u32,
+}
+
+pub(crate) struct DeviceInner {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: AdapterInfo,
+    pub caps: Caps,
+    pub pipelines: PipelineCache,
+}
+
+/// The GPU context: a wgpu device and queue plus the pipelines compiled for it.
+///
+/// Cheap to clone (a reference count) and safe to share between threads. Each shader is
+/// compiled once per `Device`, on first use.
+///
+/// ```
+/// let dev = wgpu_loss::Device::new()?;
+/// println!("running on {}", dev.info());
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Device {
+    pub(crate) inner: Arc<DeviceInner>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device").field("adapter", &self.inner.info).finish()
+    }
+}
+
+impl Device {
+    /// Opens the best adapter headlessly (no window or display needed), honouring
+    /// `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF`, with the adapter's own limits.
+    ///
+    /// Blocks until the device is ready. Returns [`Error::NoAdapter`] when no adapter exists.
+    pub fn new() -> Result<Self> {
+        Self::with_options(DeviceOptions::new())
+    }
+
+    /// Opens an adapter chosen by `options` (see [`DeviceOptions`]).
+    pub fn with_options(options: DeviceOptions) -> Result<Self> {
+        pollster::block_on(Self::with_options_async(options))
+    }
+
+    /// The async form of [`Device::with_options`], for use inside an async runtime.
+    pub async fn with_options_async(options: DeviceOptions) -> Result<Self> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        if !options.backends.is_empty() {
+            desc.backends = options
+                .backends
+                .iter()
+                .fold(wgpu::Backends::empty(), |acc, b| acc | b.to_wgpu());
+        }
+        let instance = wgpu::Instance::new(desc);
+        let adapter = pick_adapter(&instance, &options).await?;
+        let adapter_features = adapter.features();
+        let wanted = wgpu::Features::SUBGROUP
+            | wgpu::Features::SHADER_F16
+            | wgpu::Features::TIMESTAMP_QUERY;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("wgpu-loss"),
+                required_features: adapter_features & wanted,
+                required_limits: adapter.limits(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::RequestDevice(e.to_string()))?;
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
+            log::error!("uncaptured wgpu error: {e}");
+        }));
+        let dev = Self::build(device, queue, &options);
+        log::info!("wgpu-loss: adapter {}", dev.info());
+        Ok(dev)
+    }
+
+    /// Wraps a device the caller already has, to share buffers with its own pipelines.
+    ///
+    /// The features the caller enabled decide the kernels used: with `Features::SUBGROUP`
+    /// the reductions use subgroup operations.
+    pub fn from_wgpu(device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        Self::build(device, queue, &DeviceOptions::new())
+    }
+
+    fn build(device: wgpu::Device, queue: wgpu::Queue, options: &DeviceOptions) -> Self {
+        let raw = device.adapter_info();
+        let limits = device.limits();
+        let max_binding = limits.max_storage_buffer_binding_size;
+        let caps = Caps {
+            subgroups: device.features().contains(wgpu::Features::SUBGROUP)
+                && !options.disable_subgroups,
+            max_binding: options
+                .max_binding_size
+                .map_or(max_binding, |m| m.min(max_binding)),
+            max_buffer: limits.max_buffer_size,
+            max_workgroups: limits.max_compute_workgroups_per_dimension,
+        };
+        let info = AdapterInfo {
+            name: raw.name,
+            backend: Backend::from_wgpu(raw.backend),
+            device_type: DeviceType::from_wgpu(raw.device_type),
+            driver: [raw.driver, raw.driver_info]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        log::debug!("wgpu-loss: {caps:?}");
+        Device {
+            inner: Arc::new(DeviceInner {
+                device,
+                queue,
+                info,
+                caps,
+                pipelines: PipelineCache::default(),
+            }),
+        }
+    }
+
+    /// The adapter this device runs on.
+    pub fn info(&self) -> &AdapterInfo {
+        &self.inner.info
+    }
+
+    /// Whether the reductions use subgroup operations on this device.
+    pub fn uses_subgroups(&self) -> bool {
+        self.inner.caps.subgroups
+    }
+
+    /// The largest tensor, in bytes, that one loss call binds at once.
+    pub fn max_binding_size(&self) -> u64 {
+        self.inner.caps.max_binding
+    }
+
+    /// The wgpu device, for sharing buffers with the caller's own pipelines.
+    pub fn wgpu_device(&self) -> &wgpu::Device {
+        &self.inner.device
+    }
+
+    /// The wgpu queue that this crate submits to.
+    pub fn wgpu_queue(&self) -> &wgpu::Queue {
+        &self.inner.queue
+    }
+
+    pub(crate) fn same(&self, other: &Device) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+async fn pick_adapter(instance: &wgpu::Instance, options: &DeviceOptions) -> Result<wgpu::Adapter> {
+    let name = options
+        .adapter_name
+        .clone()
+        .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+        .map(|n| n.to_lowercase());
+    if let Some(name) = name {
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&name))
+            .ok_or_else(|| {
+                Error::NoAdapter(format!(
+                    "no adapter's name contains {name:?}; found {names:?}"
+                ))
+            });
+    }
+    let power_preference = match options.power_preference {
+        Some(PowerPreference::LowPower) => wgpu::PowerPreference::LowPower,
+        Some(PowerPreference::HighPerformance) => wgpu::PowerPreference::HighPerformance,
+        None => wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
+    };
+    instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        })
+        .await
+        .map_err(|e| {
+            Error::NoAdapter(format!(
+                "{e} (on Linux without a GPU, install Mesa's software Vulkan driver: \
+                 apt-get install mesa-vulkan-drivers libvulkan1, or use WGPU_BACKEND=gl)"
+            ))
+        })
+}

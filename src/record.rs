@@ -1,0 +1,103 @@
+//! Recording kernels into one command encoder, and turning wgpu errors into ours.
+
+use wgpu::util::DeviceExt;
+
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::shaders::Kernel;
+
+/// Collects the dispatches of one loss call and submits them together.
+///
+/// Everything between [`Recorder::new`] and [`Recorder::submit`] runs inside a wgpu validation
+/// error scope, so a mistake comes back as [`Error::Gpu`] instead of aborting the process.
+pub(crate) struct Recorder<'d> {
+    dev: &'d Device,
+    encoder: wgpu::CommandEncoder,
+    scope: wgpu::ErrorScopeGuard,
+}
+
+impl<'d> Recorder<'d> {
+    pub(crate) fn new(dev: &'d Device) -> Self {
+        let device = &dev.inner.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("wgpu-loss"),
+        });
+        Recorder {
+            dev,
+            encoder,
+            scope,
+        }
+    }
+
+    /// A uniform buffer holding `value`.
+    pub(crate) fn uniform<T: bytemuck::Pod>(&self, value: &T) -> wgpu::Buffer {
+        self.dev
+            .inner
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("wgpu-loss params"),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
+    /// A storage buffer holding `data` (scratch: partial sums, status words).
+    pub(crate) fn storage<T: bytemuck::Pod>(&self, data: &[T]) -> wgpu::Buffer {
+        self.dev
+            .inner
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("wgpu-loss scratch"),
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            })
+    }
+
+    /// Records `workgroups` workgroups of `entry`; `bindings[i]` is bound at `@binding(i)`.
+    pub(crate) fn dispatch(
+        &mut self,
+        kernel: Kernel,
+        entry: &'static str,
+        bindings: &[&wgpu::Buffer],
+        workgroups: u32,
+    ) -> Result<()> {
+        let inner = &self.dev.inner;
+        let pipeline = inner
+            .pipelines
+            .get(&inner.device, inner.caps.subgroups, kernel, entry)?;
+        let entries: Vec<wgpu::BindGroupEntry> = bindings
+            .iter()
+            .enumerate()
+            .map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut pass = self
+            .encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(entry),
+                timestamp_writes: None,
+            });
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(workgroups, 1, 1);
+        Ok(())
+    }
+
+    /// Submits the recorded work; reports any validation error raised while recording.
+    pub(crate) fn submit(self) -> Result<()> {
+        let inner = &self.dev.inner;
+        inner.queue.submit([self.encoder.finish()]);
+        match pollster::block_on(self.scope.pop()) {
+            Some(e) => Err(Error::Gpu(e.to_string())),
+            None => Ok(()),
+        }
+    }
+}

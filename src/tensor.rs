@@ -1,0 +1,267 @@
+//! `Tensor`: a shaped, typed handle over a GPU buffer; upload and readback live here.
+
+use std::sync::Arc;
+
+use crate::device::Device;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+
+/// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
+const PAD: u64 = 16;
+
+/// A check that runs when a loss is read: the kernel flagged labels outside `0..classes`.
+pub(crate) struct LabelCheck {
+    /// One u32: the lowest bad row, or `u32::MAX`.
+    pub status: wgpu::Buffer,
+    pub labels: Tensor,
+    pub classes: u32,
+}
+
+/// An n-dimensional array in GPU memory: a buffer, a shape and an element type.
+///
+/// Cloning is cheap (reference counts); clones share the buffer. Losses return tensors that
+/// stay on the GPU until [`to_vec`](Tensor::to_vec) reads them.
+///
+/// ```
+/// use wgpu_loss::{Device, Tensor};
+/// let dev = Device::new()?;
+/// let t = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+/// assert_eq!(t.shape(), &[2, 3]);
+/// assert_eq!(t.to_vec::<f32>()?, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Tensor {
+    device: Device,
+    buffer: Arc<wgpu::Buffer>,
+    shape: Arc<[usize]>,
+    dtype: DType,
+    check: Option<Arc<LabelCheck>>,
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tensor")
+            .field("shape", &self.shape)
+            .field("dtype", &self.dtype)
+            .finish()
+    }
+}
+
+fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+fn padded_bytes(len: usize, dtype: DType) -> u64 {
+    ((len * dtype.size()) as u64).div_ceil(PAD).max(1) * PAD
+}
+
+impl Tensor {
+    /// Uploads `data` with the given `shape` (row-major). `T` is `f32`, `u32` or `i32`.
+    ///
+    /// Errors: [`Error::Shape`] when `data.len()` is not the product of `shape`,
+    /// [`Error::Empty`] when it is zero, [`Error::TooLarge`] past the adapter's buffer limit.
+    pub fn from_slice<T: Element>(device: &Device, data: &[T], shape: &[usize]) -> Result<Self> {
+        let expected = numel(shape)
+            .ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        if data.len() != expected {
+            return Err(Error::Shape(format!(
+                "{} values given for shape {shape:?} ({expected} elements)",
+                data.len()
+            )));
+        }
+        let tensor = Self::alloc(device, shape, T::DTYPE, "tensor")?;
+        device
+            .inner
+            .queue
+            .write_buffer(&tensor.buffer, 0, bytemuck::cast_slice(data));
+        Ok(tensor)
+    }
+
+    /// A zero-filled tensor on `device` (wgpu zero-initialises new buffers).
+    pub(crate) fn alloc(
+        device: &Device,
+        shape: &[usize],
+        dtype: DType,
+        what: &'static str,
+    ) -> Result<Self> {
+        let len = numel(shape)
+            .ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        if len == 0 {
+            return Err(Error::Empty(what));
+        }
+        let bytes = padded_bytes(len, dtype);
+        let limit = device.inner.caps.max_buffer;
+        if bytes > limit {
+            return Err(Error::TooLarge {
+                what,
+                bytes,
+                limit_name: "max_buffer_size",
+                limit,
+            });
+        }
+        let buffer = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(what),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(Tensor {
+            device: device.clone(),
+            buffer: Arc::new(buffer),
+            shape: shape.into(),
+            dtype,
+            check: None,
+        })
+    }
+
+    pub(crate) fn with_check(mut self, check: LabelCheck) -> Self {
+        self.check = Some(Arc::new(check));
+        self
+    }
+
+    /// The dimensions, outermost first. A scalar (a reduced loss) has shape `[]`.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Number of elements (1 for a scalar).
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Always false: tensors hold at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The device whose memory holds this tensor.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+
+    /// Bytes of data, without padding.
+    pub(crate) fn bytes(&self) -> u64 {
+        (self.len() * self.dtype.size()) as u64
+    }
+
+    /// Copies the tensor to host memory, waiting for the GPU work that produces it.
+    ///
+    /// Errors: [`Error::DType`] when `T` is not the tensor's element type;
+    /// [`Error::LabelOutOfRange`] when the loss that made this tensor found a bad label.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if T::DTYPE != self.dtype {
+            return Err(Error::DType {
+                what: "to_vec",
+                expected: std::any::type_name::<T>(),
+                got: self.dtype,
+            });
+        }
+        let data_bytes = self.bytes().div_ceil(4) * 4;
+        let mut parts = vec![(self.buffer(), data_bytes)];
+        if let Some(check) = &self.check {
+            parts.push((&check.status, 4));
+        }
+        let bytes = read_buffers(&self.device, &parts)?;
+        if let Some(check) = &self.check {
+            let bad = u32::from_le_bytes(bytes[data_bytes as usize..][..4].try_into().unwrap_or([0xff; 4]));
+            if bad != u32::MAX {
+                return Err(check.error_at(bad));
+            }
+        }
+        Ok(bytemuck::pod_collect_to_vec(&bytes[..self.bytes() as usize]))
+    }
+}
+
+impl LabelCheck {
+    fn error_at(&self, row: u32) -> Error {
+        let offset = row as u64 * 4;
+        let label = read_range(&self.labels, offset).map(|b| {
+            let raw = [b[0], b[1], b[2], b[3]];
+            match self.labels.dtype {
+                DType::I32 => i32::from_le_bytes(raw) as i64,
+                _ => u32::from_le_bytes(raw) as i64,
+            }
+        });
+        match label {
+            Ok(label) => Error::LabelOutOfRange {
+                index: row as u64,
+                label,
+                classes: self.classes,
+            },
+            Err(e) => e,
+        }
+    }
+}
+
+/// Four bytes of `tensor` at `offset`.
+fn read_range(tensor: &Tensor, offset: u64) -> Result<Vec<u8>> {
+    let dev = &tensor.device.inner;
+    let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("wgpu-loss staging"),
+        size: 4,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = dev
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    encoder.copy_buffer_to_buffer(tensor.buffer(), offset, &staging, 0, 4);
+    dev.queue.submit([encoder.finish()]);
+    map_and_read(&tensor.device, &staging)
+}
+
+/// Copies the first `size` bytes of each buffer into one staging buffer, and reads it back
+/// in one round trip.
+pub(crate) fn read_buffers(device: &Device, parts: &[(&wgpu::Buffer, u64)]) -> Result<Vec<u8>> {
+    let dev = &device.inner;
+    let total: u64 = parts.iter().map(|(_, size)| size).sum();
+    let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("wgpu-loss staging"),
+        size: total,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = dev
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    let mut offset = 0;
+    for (buffer, size) in parts {
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, offset, *size);
+        offset += size;
+    }
+    dev.queue.submit([encoder.finish()]);
+    map_and_read(device, &staging)
+}
+
+fn map_and_read(device: &Device, staging: &wgpu::Buffer) -> Result<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .inner
+        .device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+    rx.recv()
+        .map_err(|_| Error::Gpu("readback callback never ran".into()))?
+        .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
+    let bytes = staging
+        .get_mapped_range(..)
+        .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
+        .to_vec();
+    staging.unmap();
+    Ok(bytes)
+}

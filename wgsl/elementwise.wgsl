@@ -1,0 +1,59 @@
+// Driver for the element-wise losses (MSE, L1, Huber, BCE, BCE with logits).
+//
+// The loss file composed in front of this one defines, on four elements at a time:
+//   fn loss4(x: vec4<f32>, y: vec4<f32>) -> vec4<f32>   the per-element loss
+//   fn grad4(x: vec4<f32>, y: vec4<f32>) -> vec4<f32>   its derivative with respect to x
+// One pass reads x and y once, as vec4, in a grid-stride loop; it writes, as asked, the
+// per-element loss, the gradient, and one partial sum per workgroup for `finalize`.
+// Tensors are padded to a multiple of four elements; lanes past `n` count as zero.
+
+struct Params {
+    n: u32,           // number of elements
+    n4: u32,          // number of vec4 = ceil(n / 4)
+    flags: u32,       // WRITE_OUT | WRITE_GRAD | WEIGHTED
+    partial_base: u32,// first slot of this dispatch in `partials`
+    grad_scale: f32,  // 1/n for a mean, 1 otherwise
+    alpha: f32,       // loss parameter (Huber's delta)
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const WRITE_OUT: u32 = 1u;
+const WRITE_GRAD: u32 = 2u;
+const WEIGHTED: u32 = 4u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> y: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn elementwise(ids: Ids) {
+    var acc = vec4<f32>(0.0);
+    let stride = ids.nwg.x * WG;
+    for (var i = ids.wg.x * WG + ids.lid; i < params.n4; i += stride) {
+        let xi = x[i];
+        let yi = y[i];
+        let base = 4u * i;
+        let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
+        var weight = vec4<f32>(1.0);
+        if (params.flags & WEIGHTED) != 0u {
+            weight = w[i];
+        }
+        let l = select(vec4<f32>(0.0), weight * loss4(xi, yi), valid);
+        acc += l;
+        if (params.flags & WRITE_OUT) != 0u {
+            out[i] = l;
+        }
+        if (params.flags & WRITE_GRAD) != 0u {
+            grad[i] = select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi), valid);
+        }
+    }
+    let total = workgroup_sum(acc.x + acc.y + acc.z + acc.w, ids);
+    if ids.lid == 0u {
+        partials[params.partial_base + ids.wg.x] = total;
+    }
+}

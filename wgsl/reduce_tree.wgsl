@@ -1,0 +1,44 @@
+// Workgroup reduction in workgroup shared memory: a binary tree, one barrier per level.
+// Used where the adapter has no subgroup operations (llvmpipe over GL, WebGPU without
+// the `subgroups` feature). `reduce_subgroup.wgsl` offers the same three items.
+
+const WG: u32 = 256u;
+
+// The builtins every kernel takes.
+struct Ids {
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+}
+
+var<workgroup> scratch: array<f32, WG>;
+
+// Sum of `v` over the workgroup, returned to every invocation. Call from uniform control flow.
+fn workgroup_sum(v: f32, ids: Ids) -> f32 {
+    scratch[ids.lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if ids.lid < s {
+            scratch[ids.lid] += scratch[ids.lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = scratch[0];
+    workgroupBarrier();
+    return total;
+}
+
+// Maximum of `v` over the workgroup, returned to every invocation. Call from uniform control flow.
+fn workgroup_max(v: f32, ids: Ids) -> f32 {
+    scratch[ids.lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if ids.lid < s {
+            scratch[ids.lid] = max(scratch[ids.lid], scratch[ids.lid + s]);
+        }
+        workgroupBarrier();
+    }
+    let total = scratch[0];
+    workgroupBarrier();
+    return total;
+}
