@@ -96,7 +96,11 @@ pub struct AdapterInfo {
 
 impl std::fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({:?}, {:?}", self.name, self.backend, self.device_type)?;
+        write!(
+            f,
+            "{} ({:?}, {:?}",
+            self.name, self.backend, self.device_type
+        )?;
         if !self.driver.is_empty() {
             write!(f, ", {}", self.driver)?;
         }
@@ -206,7 +210,9 @@ pub struct Device {
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Device").field("adapter", &self.inner.info).finish()
+        f.debug_struct("Device")
+            .field("adapter", &self.inner.info)
+            .finish()
     }
 }
 
@@ -236,9 +242,8 @@ impl Device {
         let instance = wgpu::Instance::new(desc);
         let adapter = pick_adapter(&instance, &options).await?;
         let adapter_features = adapter.features();
-        let wanted = wgpu::Features::SUBGROUP
-            | wgpu::Features::SHADER_F16
-            | wgpu::Features::TIMESTAMP_QUERY;
+        let wanted =
+            wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16 | wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgpu-loss"),

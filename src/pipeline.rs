@@ -20,10 +20,9 @@ impl PipelineCache {
         kernel: Kernel,
         entry: &'static str,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
-        let mut map = self
-            .pipelines
-            .lock()
-            .map_err(|_| Error::Gpu("pipeline cache poisoned by a panic in another thread".into()))?;
+        let mut map = self.pipelines.lock().map_err(|_| {
+            Error::Gpu("pipeline cache poisoned by a panic in another thread".into())
+        })?;
         if let Some(p) = map.get(&(kernel, entry)) {
             return Ok(p.clone());
         }

@@ -67,7 +67,11 @@ impl Kernel {
 
     /// The module's WGSL: reduction, then the loss's math, then the driver.
     pub(crate) fn source(self, subgroups: bool) -> String {
-        let reduce = if subgroups { REDUCE_SUBGROUP } else { REDUCE_TREE };
+        let reduce = if subgroups {
+            REDUCE_SUBGROUP
+        } else {
+            REDUCE_TREE
+        };
         let parts: &[&str] = match self {
             Kernel::Finalize => &[reduce, FINALIZE],
             Kernel::Elementwise(p) => &[reduce, p.wgsl(), ELEMENTWISE],

@@ -62,8 +62,8 @@ impl Tensor {
     /// Errors: [`Error::Shape`] when `data.len()` is not the product of `shape`,
     /// [`Error::Empty`] when it is zero, [`Error::TooLarge`] past the adapter's buffer limit.
     pub fn from_slice<T: Element>(device: &Device, data: &[T], shape: &[usize]) -> Result<Self> {
-        let expected = numel(shape)
-            .ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        let expected =
+            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
         if data.len() != expected {
             return Err(Error::Shape(format!(
                 "{} values given for shape {shape:?} ({expected} elements)",
@@ -85,8 +85,8 @@ impl Tensor {
         dtype: DType,
         what: &'static str,
     ) -> Result<Self> {
-        let len = numel(shape)
-            .ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        let len =
+            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
         if len == 0 {
             return Err(Error::Empty(what));
         }
@@ -175,12 +175,18 @@ impl Tensor {
         }
         let bytes = read_buffers(&self.device, &parts)?;
         if let Some(check) = &self.check {
-            let bad = u32::from_le_bytes(bytes[data_bytes as usize..][..4].try_into().unwrap_or([0xff; 4]));
+            let bad = u32::from_le_bytes(
+                bytes[data_bytes as usize..][..4]
+                    .try_into()
+                    .unwrap_or([0xff; 4]),
+            );
             if bad != u32::MAX {
                 return Err(check.error_at(bad));
             }
         }
-        Ok(bytemuck::pod_collect_to_vec(&bytes[..self.bytes() as usize]))
+        Ok(bytemuck::pod_collect_to_vec(
+            &bytes[..self.bytes() as usize],
+        ))
     }
 }
 

@@ -19,7 +19,10 @@ fn validate(name: &str, source: &str, subgroups: bool) {
 #[test]
 fn every_variant_parses_and_validates() {
     let variants = shaders::variants();
-    assert!(variants.len() >= 8, "expected every kernel in both reduction paths");
+    assert!(
+        variants.len() >= 8,
+        "expected every kernel in both reduction paths"
+    );
     for v in &variants {
         validate(&v.name, &v.source, v.needs_subgroups);
     }
@@ -30,7 +33,12 @@ fn every_wgsl_file_is_part_of_a_variant() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/wgsl");
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .expect("wgsl/ exists")
-        .map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("readable entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| n.ends_with(".wgsl"))
         .collect();
     on_disk.sort();

@@ -1,6 +1,7 @@
 // Categorical cross-entropy on logits [rows, classes] with integer class labels [rows].
 //
-// Per row, with lse = log(sum_c exp(x_c)) computed stably (running max, sums of exp(x - max)):
+// Per row, with lse = log(sum_c exp(x_c)) computed stably in one pass (running maximum m,
+// running sum of exp(x - m), see `Stats`):
 //   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (sum_c w[c] * lse - sum_c w[c] * x[c])
 // where w are the class weights (all 1 when unweighted) and eps the label smoothing.
 // Rows whose label is the ignore_index contribute nothing. Labels outside 0..C are recorded
@@ -78,16 +79,58 @@ fn grad_scale() -> f32 {
     return params.grad_scale;
 }
 
-// Loss of one row from its statistics; adds the row's denominator weight to `den`.
-fn row_loss(row: u32, t: i32, lse: f32, sum_wx: f32) -> f32 {
+// Statistics of a row, or of the part of it one invocation read: its maximum `m` and
+// `r` = sum of exp(x - m) over every element but one occurrence of the maximum. Keeping the
+// maximum's own 1 out of `r` lets lse = m + log1p(r) keep full relative precision when one
+// class dominates (a confident prediction, loss near 0), where m + log(1 + r) would round
+// the loss to a multiple of 6e-8.
+struct Stats {
+    m: f32,
+    r: f32,
+}
+
+fn stats_start() -> Stats {
+    return Stats(LOWEST, 0.0);
+}
+
+// Adds element v with one exp: exp(-|v - m|) is exp(v - m) below the maximum and
+// exp(m - v) (the rescale of r and of the old maximum's 1) above it.
+fn stats_push(s: Stats, v: f32) -> Stats {
+    let e = exp(-abs(v - s.m));
+    return Stats(max(s.m, v), select(s.r + e, (s.r + 1.0) * e, v > s.m));
+}
+
+// log(1 + r) for r >= 0 without losing the digits of a small r. WGSL has no log1p, and its
+// log is only accurate to 2^-21 absolute near 1 (llvmpipe's is no better), which is all of a
+// small loss. Below r = 1: log1p(r) = 2 atanh(z), z = r / (2 + r) <= 1/3, by its odd series
+// (truncation error < z^17 / 17, under 1e-9 relative).
+fn log1p(r: f32) -> f32 {
+    if r >= 1.0 {
+        return log(1.0 + r);
+    }
+    let z = r / (2.0 + r);
+    let z2 = z * z;
+    var series = 1.0 / 15.0;
+    series = series * z2 + 1.0 / 13.0;
+    series = series * z2 + 1.0 / 11.0;
+    series = series * z2 + 1.0 / 9.0;
+    series = series * z2 + 1.0 / 7.0;
+    series = series * z2 + 1.0 / 5.0;
+    series = series * z2 + 1.0 / 3.0;
+    series = series * z2 + 1.0;
+    return 2.0 * z * series;
+}
+
+// Loss of one row with target `t` (negative: skipped), given its maximum and log1p(r).
+fn row_loss(row: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
     if t < 0 {
         return 0.0;
     }
     let y = u32(t);
     let eps = params.smoothing;
-    var l = (1.0 - eps) * weight_of(y) * (lse - logits[row * params.classes + y]);
+    var l = (1.0 - eps) * weight_of(y) * ((m - logits[row * params.classes + y]) + log1p_r);
     if eps > 0.0 {
-        l += eps / f32(params.classes) * (params.weight_total * lse - sum_wx);
+        l += eps / f32(params.classes) * (params.weight_total * (m + log1p_r) - sum_wx);
     }
     return l;
 }
@@ -123,32 +166,31 @@ fn ce_rows(ids: Ids) {
     var den_acc = 0.0;
     for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
         let base = row * classes;
-        var m = LOWEST;
-        var s = 0.0;
+        var st = stats_start();
         var sum_wx = 0.0;
         for (var c = ids.lid; c < classes; c += WG) {
             let v = logits[base + c];
-            let m_new = max(m, v);
-            s = s * exp(m - m_new) + exp(v - m_new);
-            m = m_new;
+            st = stats_push(st, v);
             if params.smoothing > 0.0 {
                 sum_wx += weight_of(c) * v;
             }
         }
-        let row_max = workgroup_max(m, ids);
-        let row_sum = workgroup_sum(s * exp(m - row_max), ids);
-        if params.smoothing > 0.0 {
-            sum_wx = workgroup_sum(sum_wx, ids);
-        }
-        let lse = row_max + log(row_sum);
+        // Merge the invocations' statistics: the invocations holding the row maximum keep
+        // their r and count one tie each; the others rescale r + 1 to the row maximum.
+        let m = workgroup_max(st.m, ids);
+        let top = st.m == m;
+        let part = select((st.r + 1.0) * exp(st.m - m), st.r, top);
+        let sums = workgroup_sum(vec4<f32>(part, select(0.0, 1.0, top), sum_wx, 0.0), ids);
+        let log1p_r = log1p(sums.x + (sums.y - 1.0));
         let t = target_of(row);
         if has(WRITE_GRAD) {
+            let lse = m + log1p_r;
             for (var c = ids.lid; c < classes; c += WG) {
                 grad[base + c] = grad_at(c, logits[base + c], t, lse, scale);
             }
         }
         if ids.lid == 0u {
-            let l = row_loss(row, t, lse, sum_wx);
+            let l = row_loss(row, t, m, log1p_r, sums.z);
             loss_acc += l;
             den_acc += denominator_of(t);
             if has(WRITE_OUT) {
@@ -172,37 +214,33 @@ fn ce_small(ids: Ids) {
     let stride = ids.nwg.x * WG;
     for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += stride) {
         let base = row * classes;
-        var m = LOWEST;
-        for (var c = 0u; c < classes; c++) {
-            m = max(m, logits[base + c]);
-        }
-        var s = 0.0;
+        var st = stats_start();
         var sum_wx = 0.0;
         for (var c = 0u; c < classes; c++) {
             let v = logits[base + c];
-            s += exp(v - m);
+            st = stats_push(st, v);
             if params.smoothing > 0.0 {
                 sum_wx += weight_of(c) * v;
             }
         }
-        let lse = m + log(s);
+        let log1p_r = log1p(st.r);
         let t = target_of(row);
         if has(WRITE_GRAD) {
+            let lse = st.m + log1p_r;
             for (var c = 0u; c < classes; c++) {
                 grad[base + c] = grad_at(c, logits[base + c], t, lse, scale);
             }
         }
-        let l = row_loss(row, t, lse, sum_wx);
+        let l = row_loss(row, t, st.m, log1p_r, sum_wx);
         loss_acc += l;
         den_acc += denominator_of(t);
         if has(WRITE_OUT) {
             out[row] = l;
         }
     }
-    let loss_total = workgroup_sum(loss_acc, ids);
-    let den_total = workgroup_sum(den_acc, ids);
+    let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        partials[params.partial_base + ids.wg.x] = loss_total;
-        partials[params.partial_count + params.partial_base + ids.wg.x] = den_total;
+        partials[params.partial_base + ids.wg.x] = total.x;
+        partials[params.partial_count + params.partial_base + ids.wg.x] = total.y;
     }
 }

@@ -52,8 +52,8 @@ fn elementwise(ids: Ids) {
             grad[i] = select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi), valid);
         }
     }
-    let total = workgroup_sum(acc.x + acc.y + acc.z + acc.w, ids);
+    let total = workgroup_sum(acc, ids);
     if ids.lid == 0u {
-        partials[params.partial_base + ids.wg.x] = total;
+        partials[params.partial_base + ids.wg.x] = (total.x + total.y) + (total.z + total.w);
     }
 }

@@ -26,12 +26,8 @@ fn finalize(ids: Ids) {
             den += fpartials[fparams.count + i];
         }
     }
-    let total = workgroup_sum(num, ids);
-    var divisor = fparams.divisor;
-    if fparams.has_denom != 0u {
-        divisor = workgroup_sum(den, ids);
-    }
+    let total = workgroup_sum(vec4<f32>(num, den, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        result[0] = total / divisor;
+        result[0] = total.x / select(fparams.divisor, total.y, fparams.has_denom != 0u);
     }
 }

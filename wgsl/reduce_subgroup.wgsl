@@ -15,17 +15,18 @@ struct Ids {
 }
 
 // One slot per subgroup; WG slots cover subgroups as small as one invocation.
-var<workgroup> scratch: array<f32, WG>;
+var<workgroup> scratch: array<vec4<f32>, WG>;
 
-// Sum of `v` over the workgroup, returned to every invocation. Call from uniform control flow.
-fn workgroup_sum(v: f32, ids: Ids) -> f32 {
+// Sum of `v` over the workgroup, four sums at once, returned to every invocation.
+// Call from uniform control flow.
+fn workgroup_sum(v: vec4<f32>, ids: Ids) -> vec4<f32> {
     let part = subgroupAdd(v);
     if ids.lane == 0u {
         scratch[ids.lid / ids.sg_size] = part;
     }
     workgroupBarrier();
     let count = (WG + ids.sg_size - 1u) / ids.sg_size;
-    var total = 0.0;
+    var total = vec4<f32>(0.0);
     for (var k = 0u; k < count; k++) {
         total += scratch[k];
     }
@@ -37,13 +38,13 @@ fn workgroup_sum(v: f32, ids: Ids) -> f32 {
 fn workgroup_max(v: f32, ids: Ids) -> f32 {
     let part = subgroupMax(v);
     if ids.lane == 0u {
-        scratch[ids.lid / ids.sg_size] = part;
+        scratch[ids.lid / ids.sg_size].x = part;
     }
     workgroupBarrier();
     let count = (WG + ids.sg_size - 1u) / ids.sg_size;
-    var total = scratch[0];
+    var total = scratch[0].x;
     for (var k = 1u; k < count; k++) {
-        total = max(total, scratch[k]);
+        total = max(total, scratch[k].x);
     }
     workgroupBarrier();
     return total;

@@ -11,10 +11,11 @@ struct Ids {
     @builtin(num_workgroups) nwg: vec3<u32>,
 }
 
-var<workgroup> scratch: array<f32, WG>;
+var<workgroup> scratch: array<vec4<f32>, WG>;
 
-// Sum of `v` over the workgroup, returned to every invocation. Call from uniform control flow.
-fn workgroup_sum(v: f32, ids: Ids) -> f32 {
+// Sum of `v` over the workgroup, four sums at once, returned to every invocation.
+// Call from uniform control flow.
+fn workgroup_sum(v: vec4<f32>, ids: Ids) -> vec4<f32> {
     scratch[ids.lid] = v;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
@@ -30,15 +31,15 @@ fn workgroup_sum(v: f32, ids: Ids) -> f32 {
 
 // Maximum of `v` over the workgroup, returned to every invocation. Call from uniform control flow.
 fn workgroup_max(v: f32, ids: Ids) -> f32 {
-    scratch[ids.lid] = v;
+    scratch[ids.lid].x = v;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
         if ids.lid < s {
-            scratch[ids.lid] = max(scratch[ids.lid], scratch[ids.lid + s]);
+            scratch[ids.lid].x = max(scratch[ids.lid].x, scratch[ids.lid + s].x);
         }
         workgroupBarrier();
     }
-    let total = scratch[0];
+    let total = scratch[0].x;
     workgroupBarrier();
     return total;
 }

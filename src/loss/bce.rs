@@ -19,7 +19,11 @@ use crate::tensor::Tensor;
 /// assert!((bce - expected).abs() < 1e-6);
 /// # Ok::<(), wgpu_loss::Error>(())
 /// ```
-pub fn binary_cross_entropy(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+pub fn binary_cross_entropy(
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+) -> Result<Tensor> {
     BceLoss::new().reduction(reduction).forward(input, target)
 }
 
@@ -53,6 +57,12 @@ impl BceLoss {
 
     /// Computes the loss of probabilities `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        elementwise("binary_cross_entropy", Pointwise::Bce, input, target, self.reduction)
+        elementwise(
+            "binary_cross_entropy",
+            Pointwise::Bce,
+            input,
+            target,
+            self.reduction,
+        )
     }
 }

@@ -26,7 +26,9 @@ use crate::tensor::{LabelCheck, Tensor};
 /// # Ok::<(), wgpu_loss::Error>(())
 /// ```
 pub fn cross_entropy(logits: &Tensor, labels: &Tensor, reduction: Reduction) -> Result<Tensor> {
-    CrossEntropyLoss::new().reduction(reduction).forward(logits, labels)
+    CrossEntropyLoss::new()
+        .reduction(reduction)
+        .forward(logits, labels)
 }
 
 /// Cross-entropy as a module, like `torch.nn.CrossEntropyLoss`.

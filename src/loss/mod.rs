@@ -138,8 +138,18 @@ pub(crate) fn elementwise(
     let result = match out {
         Some(out) => out,
         None => {
-            let divisor = if reduction == Reduction::Mean { n as f32 } else { 1.0 };
-            reduce::finalize(&mut rec, dev, &partials, groups, Denominator::Fixed(divisor))?
+            let divisor = if reduction == Reduction::Mean {
+                n as f32
+            } else {
+                1.0
+            };
+            reduce::finalize(
+                &mut rec,
+                dev,
+                &partials,
+                groups,
+                Denominator::Fixed(divisor),
+            )?
         }
     };
     rec.submit()?;

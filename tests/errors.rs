@@ -1,0 +1,141 @@
+//! Bad input comes back as an `Error` with a clear message, never a panic or a wgpu abort.
+
+mod common;
+use common::*;
+use wgpu_loss::{
+    DType, Device, DeviceOptions, Error, Reduction, Tensor, binary_cross_entropy, cross_entropy,
+    mse_loss,
+};
+
+#[test]
+fn data_not_matching_shape() {
+    let err = Tensor::from_slice(device(), &[1.0f32, 2.0, 3.0], &[2, 2]).unwrap_err();
+    assert!(matches!(err, Error::Shape(_)), "{err}");
+}
+
+#[test]
+fn empty_tensor_is_refused() {
+    let err = Tensor::from_slice::<f32>(device(), &[], &[0]).unwrap_err();
+    assert_eq!(err, Error::Empty("tensor"));
+    let err = Tensor::from_slice::<f32>(device(), &[], &[3, 0]).unwrap_err();
+    assert!(matches!(err, Error::Empty(_)));
+}
+
+#[test]
+fn shape_mismatch_between_input_and_target() {
+    let a = upload(&[1.0; 6], &[2, 3]);
+    let b = upload(&[1.0; 6], &[3, 2]);
+    let err = mse_loss(&a, &b, Reduction::Mean).unwrap_err();
+    assert!(matches!(err, Error::Shape(_)), "{err}");
+    assert!(err.to_string().contains("[2, 3]") && err.to_string().contains("[3, 2]"));
+    assert!(matches!(
+        binary_cross_entropy(&a, &b, Reduction::Sum),
+        Err(Error::Shape(_))
+    ));
+}
+
+#[test]
+fn wrong_element_types() {
+    let f = upload(&[0.5; 4], &[4]);
+    let u = Tensor::from_slice(device(), &[1u32; 4], &[4]).unwrap();
+    let err = mse_loss(&u, &f, Reduction::Mean).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DType {
+                got: DType::U32,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Float labels are a common mistake: name the expected types.
+    let logits = upload(&[0.0; 8], &[4, 2]);
+    let err = cross_entropy(&logits, &f, Reduction::Mean).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "wrong element type for labels: expected u32 or i32, got F32"
+    );
+    assert!(matches!(u.to_vec::<f32>(), Err(Error::DType { .. })));
+}
+
+#[test]
+fn cross_entropy_rank_and_label_shape() {
+    let logits3 = upload(&[0.0; 8], &[2, 2, 2]);
+    let labels = Tensor::from_slice(device(), &[0u32, 1], &[2]).unwrap();
+    assert!(matches!(
+        cross_entropy(&logits3, &labels, Reduction::Mean),
+        Err(Error::Shape(_))
+    ));
+    let logits = upload(&[0.0; 6], &[3, 2]);
+    let err = cross_entropy(&logits, &labels, Reduction::Mean).unwrap_err();
+    assert!(matches!(err, Error::Shape(_)), "{err}");
+}
+
+#[test]
+fn label_out_of_range_is_reported_on_read() {
+    let logits = upload(&[0.0; 12], &[4, 3]);
+    let labels = Tensor::from_slice(device(), &[0u32, 2, 3, 7], &[4]).unwrap();
+    let loss = cross_entropy(&logits, &labels, Reduction::Mean).unwrap();
+    assert_eq!(
+        loss.to_vec::<f32>().unwrap_err(),
+        Error::LabelOutOfRange {
+            index: 2,
+            label: 3,
+            classes: 3
+        }
+    );
+    let signed = Tensor::from_slice(device(), &[0i32, -1, 1, 1], &[4]).unwrap();
+    let err = cross_entropy(&logits, &signed, Reduction::None)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "label -1 at index 1 is out of range for 3 classes"
+    );
+}
+
+#[test]
+fn tensor_over_the_binding_limit_is_refused_not_silently_zero() {
+    // A device that binds at most 1 KiB stands in for the 128 MiB limit of the software
+    // adapters, without allocating gigabytes.
+    let dev = Device::with_options(DeviceOptions::new().max_binding_size(1024)).unwrap();
+    let n = 257; // 1,028 bytes
+    let a = Tensor::from_slice(&dev, &vec![1.0f32; n], &[n]).unwrap();
+    let b = Tensor::from_slice(&dev, &vec![0.0f32; n], &[n]).unwrap();
+    let err = mse_loss(&a, &b, Reduction::Mean).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooLarge {
+            what: "input",
+            bytes: 1028,
+            limit_name: "max_storage_buffer_binding_size",
+            limit: 1024
+        }
+    );
+    let small = Tensor::from_slice(&dev, &[1.0f32; 256], &[256]).unwrap();
+    let zero = Tensor::from_slice(&dev, &[0.0f32; 256], &[256]).unwrap();
+    assert_eq!(
+        scalar(&mse_loss(&small, &zero, Reduction::Mean).unwrap()),
+        1.0
+    );
+}
+
+#[test]
+fn tensors_from_two_devices() {
+    let other = Device::new().unwrap();
+    let a = upload(&[1.0; 4], &[4]);
+    let b = Tensor::from_slice(&other, &[1.0f32; 4], &[4]).unwrap();
+    assert_eq!(
+        mse_loss(&a, &b, Reduction::Mean).unwrap_err(),
+        Error::DeviceMismatch
+    );
+}
+
+#[test]
+fn unknown_adapter_name() {
+    let err =
+        Device::with_options(DeviceOptions::new().adapter_name("no such gpu 9000")).unwrap_err();
+    assert!(matches!(err, Error::NoAdapter(_)), "{err}");
+}
