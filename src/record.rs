@@ -54,12 +54,13 @@ impl<'d> Recorder<'d> {
             })
     }
 
-    /// Records `workgroups` workgroups of `entry`; `bindings[i]` is bound at `@binding(i)`.
+    /// Records `workgroups` workgroups of `entry`, with each `(binding, buffer)` bound. The
+    /// bindings must be exactly those that the entry point uses.
     pub(crate) fn dispatch(
         &mut self,
         kernel: Kernel,
         entry: &'static str,
-        bindings: &[&wgpu::Buffer],
+        bindings: &[(u32, &wgpu::Buffer)],
         workgroups: u32,
     ) -> Result<()> {
         let inner = &self.dev.inner;
@@ -68,9 +69,8 @@ impl<'d> Recorder<'d> {
             .get(&inner.device, inner.caps.subgroups, kernel, entry)?;
         let entries: Vec<wgpu::BindGroupEntry> = bindings
             .iter()
-            .enumerate()
-            .map(|(i, buffer)| wgpu::BindGroupEntry {
-                binding: i as u32,
+            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
+                binding,
                 resource: buffer.as_entire_binding(),
             })
             .collect();

@@ -65,7 +65,7 @@ pub(crate) fn finalize(
     rec.dispatch(
         Kernel::Finalize,
         "finalize",
-        &[&params, partials, result.buffer()],
+        &[(0, &params), (1, partials), (2, result.buffer())],
         1,
     )?;
     Ok(result)

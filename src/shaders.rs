@@ -12,7 +12,13 @@ pub const FILES: &[(&str, &str)] = &[
     ("finalize.wgsl", FINALIZE),
     ("elementwise.wgsl", ELEMENTWISE),
     ("mse.wgsl", MSE),
+    ("l1.wgsl", L1),
+    ("huber.wgsl", HUBER),
     ("bce.wgsl", BCE),
+    ("bce_logits.wgsl", BCE_LOGITS),
+    ("kl_div.wgsl", KL_DIV),
+    ("log1p.wgsl", LOG1P),
+    ("softmax_stats.wgsl", SOFTMAX_STATS),
     ("cross_entropy.wgsl", CROSS_ENTROPY),
 ];
 
@@ -21,23 +27,45 @@ const REDUCE_SUBGROUP: &str = include_str!("../wgsl/reduce_subgroup.wgsl");
 const FINALIZE: &str = include_str!("../wgsl/finalize.wgsl");
 const ELEMENTWISE: &str = include_str!("../wgsl/elementwise.wgsl");
 const MSE: &str = include_str!("../wgsl/mse.wgsl");
+const L1: &str = include_str!("../wgsl/l1.wgsl");
+const HUBER: &str = include_str!("../wgsl/huber.wgsl");
 const BCE: &str = include_str!("../wgsl/bce.wgsl");
+const BCE_LOGITS: &str = include_str!("../wgsl/bce_logits.wgsl");
+const KL_DIV: &str = include_str!("../wgsl/kl_div.wgsl");
+const LOG1P: &str = include_str!("../wgsl/log1p.wgsl");
+const SOFTMAX_STATS: &str = include_str!("../wgsl/softmax_stats.wgsl");
 const CROSS_ENTROPY: &str = include_str!("../wgsl/cross_entropy.wgsl");
 
 /// The math of an element-wise loss, composed in front of `elementwise.wgsl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Pointwise {
     Mse,
+    L1,
+    Huber,
     Bce,
+    BceLogits,
+    KlDiv,
 }
 
 impl Pointwise {
-    const ALL: [Pointwise; 2] = [Pointwise::Mse, Pointwise::Bce];
+    const ALL: [Pointwise; 6] = [
+        Pointwise::Mse,
+        Pointwise::L1,
+        Pointwise::Huber,
+        Pointwise::Bce,
+        Pointwise::BceLogits,
+        Pointwise::KlDiv,
+    ];
 
-    fn wgsl(self) -> &'static str {
+    /// The loss's math, after the helpers it calls.
+    fn wgsl(self) -> &'static [&'static str] {
         match self {
-            Pointwise::Mse => MSE,
-            Pointwise::Bce => BCE,
+            Pointwise::Mse => &[MSE],
+            Pointwise::L1 => &[L1],
+            Pointwise::Huber => &[HUBER],
+            Pointwise::Bce => &[BCE],
+            Pointwise::BceLogits => &[LOG1P, BCE_LOGITS],
+            Pointwise::KlDiv => &[KL_DIV],
         }
     }
 }
@@ -72,11 +100,15 @@ impl Kernel {
         } else {
             REDUCE_TREE
         };
-        let parts: &[&str] = match self {
-            Kernel::Finalize => &[reduce, FINALIZE],
-            Kernel::Elementwise(p) => &[reduce, p.wgsl(), ELEMENTWISE],
-            Kernel::CrossEntropy => &[reduce, CROSS_ENTROPY],
-        };
+        let mut parts = vec![reduce];
+        match self {
+            Kernel::Finalize => parts.push(FINALIZE),
+            Kernel::Elementwise(p) => {
+                parts.extend(p.wgsl());
+                parts.push(ELEMENTWISE);
+            }
+            Kernel::CrossEntropy => parts.extend([LOG1P, SOFTMAX_STATS, CROSS_ENTROPY]),
+        }
         parts.join("\n")
     }
 }

@@ -117,8 +117,8 @@ impl Tensor {
         })
     }
 
-    pub(crate) fn with_check(mut self, check: LabelCheck) -> Self {
-        self.check = Some(Arc::new(check));
+    pub(crate) fn with_check(mut self, check: Arc<LabelCheck>) -> Self {
+        self.check = Some(check);
         self
     }
 

@@ -1,7 +1,8 @@
-// Categorical cross-entropy on logits [rows, classes] with integer class labels [rows].
+// Cross-entropy on logits with integer class labels, and the negative log-likelihood on
+// log-probabilities with the same options.
 //
-// Per row, with lse = log(sum_c exp(x_c)) computed stably in one pass (running maximum m,
-// running sum of exp(x - m), see `Stats`):
+// Logits have shape [N, C, D] (D = 1 for [N, C]): a row is one (n, d) pair, its C values lie
+// D apart. Per row, with lse computed stably in one pass (`softmax_stats.wgsl`):
 //   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (sum_c w[c] * lse - sum_c w[c] * x[c])
 // where w are the class weights (all 1 when unweighted) and eps the label smoothing.
 // Rows whose label is the ignore_index contribute nothing. Labels outside 0..C are recorded
@@ -9,12 +10,20 @@
 // Gradient per row: g_c = s * ((1 - eps) w[y] (p_c - [c = y]) + eps / C (W p_c - w[c])),
 // p = softmax(x), W = sum_c w[c], s the gradient scale (1/denominator for a mean).
 //
-// Two entry points share this math: `ce_rows` gives each row to a whole workgroup (large C),
-// `ce_small` gives each row to one invocation (small C).
+// With class-probability targets t [N, C, D] instead of labels, q = (1 - eps) t + eps / C,
+// A = sum_c w[c] q_c and B = sum_c w[c] q_c x_c:
+//   loss = A * lse - B = (A * m - B) + A * log1p(r),   g_c = s * (A p_c - w[c] q_c).
+//
+// Entry points: `ce_rows` gives each row to a whole workgroup (large C), `ce_small` gives
+// each row to one invocation (small C); `ce_probs_rows` and `ce_probs_small` do the same with
+// probability targets; `nll_rows` reads log-probabilities (one invocation per row);
+// `ce_denominator` sums w[y] over the rows that count (the mean's denominator, needed before
+// a weighted mean's gradient can be written).
 
 struct CeParams {
-    rows: u32,
-    classes: u32,
+    rows: u32,           // N * D
+    classes: u32,        // C
+    inner: u32,          // D
     flags: u32,          // WRITE_OUT | WRITE_GRAD | WEIGHTED | HAS_IGNORE | SCALE_FROM_BUFFER
     ignore_index: i32,
     smoothing: f32,      // eps
@@ -24,7 +33,6 @@ struct CeParams {
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 const WRITE_OUT: u32 = 1u;
@@ -32,10 +40,6 @@ const WRITE_GRAD: u32 = 2u;
 const WEIGHTED: u32 = 4u;
 const HAS_IGNORE: u32 = 8u;
 const SCALE_FROM_BUFFER: u32 = 16u;
-
-// Below every finite f32: the running maximum's start, so exp(start - m) is 0 and -inf logits
-// give exp(-inf) = 0 rather than exp(-inf + inf) = NaN.
-const LOWEST: f32 = -3.4028235e38;
 
 @group(0) @binding(0) var<uniform> params: CeParams;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -46,6 +50,7 @@ const LOWEST: f32 = -3.4028235e38;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(9) var<storage, read> targets: array<f32>;
 
 fn has(flag: u32) -> bool {
     return (params.flags & flag) != 0u;
@@ -56,6 +61,12 @@ fn weight_of(c: u32) -> f32 {
         return class_weight[c];
     }
     return 1.0;
+}
+
+// Index of class 0 of a row; class c lies at row_base(row) + c * params.inner.
+fn row_base(row: u32) -> u32 {
+    let n = row / params.inner;
+    return n * params.classes * params.inner + (row - n * params.inner);
 }
 
 // The row's class, or -1 when the row is ignored or its label is out of range (recorded).
@@ -72,6 +83,13 @@ fn target_of(row: u32) -> i32 {
     return i32(raw);
 }
 
+fn denominator_of(t: i32) -> f32 {
+    if t < 0 {
+        return 0.0;
+    }
+    return weight_of(u32(t));
+}
+
 fn grad_scale() -> f32 {
     if has(SCALE_FROM_BUFFER) {
         return 1.0 / scale_in[0];
@@ -79,63 +97,21 @@ fn grad_scale() -> f32 {
     return params.grad_scale;
 }
 
-// Statistics of a row, or of the part of it one invocation read: its maximum `m` and
-// `r` = sum of exp(x - m) over every element but one occurrence of the maximum. Keeping the
-// maximum's own 1 out of `r` lets lse = m + log1p(r) keep full relative precision when one
-// class dominates (a confident prediction, loss near 0), where m + log(1 + r) would round
-// the loss to a multiple of 6e-8.
-struct Stats {
-    m: f32,
-    r: f32,
-}
-
-fn stats_start() -> Stats {
-    return Stats(LOWEST, 0.0);
-}
-
-// Adds element v with one exp: exp(-|v - m|) is exp(v - m) below the maximum and
-// exp(m - v) (the rescale of r and of the old maximum's 1) above it.
-fn stats_push(s: Stats, v: f32) -> Stats {
-    let e = exp(-abs(v - s.m));
-    return Stats(max(s.m, v), select(s.r + e, (s.r + 1.0) * e, v > s.m));
-}
-
-// log(1 + r) for r >= 0 without losing the digits of a small r. WGSL has no log1p, and its
-// log is only accurate to 2^-21 absolute near 1 (llvmpipe's is no better), which is all of a
-// small loss. Below r = 1: log1p(r) = 2 atanh(z), z = r / (2 + r) <= 1/3, by its odd series
-// (truncation error < z^17 / 17, under 1e-9 relative).
-fn log1p(r: f32) -> f32 {
-    if r >= 1.0 {
-        return log(1.0 + r);
-    }
-    let z = r / (2.0 + r);
-    let z2 = z * z;
-    var series = 1.0 / 15.0;
-    series = series * z2 + 1.0 / 13.0;
-    series = series * z2 + 1.0 / 11.0;
-    series = series * z2 + 1.0 / 9.0;
-    series = series * z2 + 1.0 / 7.0;
-    series = series * z2 + 1.0 / 5.0;
-    series = series * z2 + 1.0 / 3.0;
-    series = series * z2 + 1.0;
-    return 2.0 * z * series;
-}
-
-// Loss of one row with target `t` (negative: skipped), given its maximum and log1p(r).
-fn row_loss(row: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
+// Loss of one row with target `t` (negative: skipped), from its merged statistics.
+fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
     if t < 0 {
         return 0.0;
     }
     let y = u32(t);
     let eps = params.smoothing;
-    var l = (1.0 - eps) * weight_of(y) * ((m - logits[row * params.classes + y]) + log1p_r);
+    var l = (1.0 - eps) * weight_of(y) * ((m - logits[base + y * params.inner]) + log1p_r);
     if eps > 0.0 {
         l += eps / f32(params.classes) * (params.weight_total * (m + log1p_r) - sum_wx);
     }
     return l;
 }
 
-// Gradient of one element: `c` of row with target `t`, given the row's lse.
+// Gradient of one element: class `c` of a row with target `t`, given the row's lse.
 fn grad_at(c: u32, v: f32, t: i32, lse: f32, scale: f32) -> f32 {
     if t < 0 {
         return 0.0;
@@ -150,47 +126,41 @@ fn grad_at(c: u32, v: f32, t: i32, lse: f32, scale: f32) -> f32 {
     return scale * g;
 }
 
-fn denominator_of(t: i32) -> f32 {
-    if t < 0 {
-        return 0.0;
-    }
-    return weight_of(u32(t));
+fn write_partials(ids: Ids, loss: f32, den: f32) {
+    partials[params.partial_base + ids.wg.x] = loss;
+    partials[params.partial_count + params.partial_base + ids.wg.x] = den;
 }
 
 // One workgroup per row, rows in a grid-stride loop.
 @compute @workgroup_size(WG)
 fn ce_rows(ids: Ids) {
     let classes = params.classes;
+    let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
     var den_acc = 0.0;
     for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
-        let base = row * classes;
+        let base = row_base(row);
         var st = stats_start();
         var sum_wx = 0.0;
         for (var c = ids.lid; c < classes; c += WG) {
-            let v = logits[base + c];
+            let v = logits[base + c * stride];
             st = stats_push(st, v);
             if params.smoothing > 0.0 {
                 sum_wx += weight_of(c) * v;
             }
         }
-        // Merge the invocations' statistics: the invocations holding the row maximum keep
-        // their r and count one tie each; the others rescale r + 1 to the row maximum.
-        let m = workgroup_max(st.m, ids);
-        let top = st.m == m;
-        let part = select((st.r + 1.0) * exp(st.m - m), st.r, top);
-        let sums = workgroup_sum(vec4<f32>(part, select(0.0, 1.0, top), sum_wx, 0.0), ids);
-        let log1p_r = log1p(sums.x + (sums.y - 1.0));
+        let rs = workgroup_stats(st, vec2<f32>(sum_wx, 0.0), ids);
         let t = target_of(row);
         if has(WRITE_GRAD) {
-            let lse = m + log1p_r;
+            let lse = rs.m + rs.log1p_r;
             for (var c = ids.lid; c < classes; c += WG) {
-                grad[base + c] = grad_at(c, logits[base + c], t, lse, scale);
+                let i = base + c * stride;
+                grad[i] = grad_at(c, logits[i], t, lse, scale);
             }
         }
         if ids.lid == 0u {
-            let l = row_loss(row, t, m, log1p_r, sums.z);
+            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra.x);
             loss_acc += l;
             den_acc += denominator_of(t);
             if has(WRITE_OUT) {
@@ -199,8 +169,7 @@ fn ce_rows(ids: Ids) {
         }
     }
     if ids.lid == 0u {
-        partials[params.partial_base + ids.wg.x] = loss_acc;
-        partials[params.partial_count + params.partial_base + ids.wg.x] = den_acc;
+        write_partials(ids, loss_acc, den_acc);
     }
 }
 
@@ -208,16 +177,16 @@ fn ce_rows(ids: Ids) {
 @compute @workgroup_size(WG)
 fn ce_small(ids: Ids) {
     let classes = params.classes;
+    let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
     var den_acc = 0.0;
-    let stride = ids.nwg.x * WG;
-    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += stride) {
-        let base = row * classes;
+    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+        let base = row_base(row);
         var st = stats_start();
         var sum_wx = 0.0;
         for (var c = 0u; c < classes; c++) {
-            let v = logits[base + c];
+            let v = logits[base + c * stride];
             st = stats_push(st, v);
             if params.smoothing > 0.0 {
                 sum_wx += weight_of(c) * v;
@@ -228,10 +197,11 @@ fn ce_small(ids: Ids) {
         if has(WRITE_GRAD) {
             let lse = st.m + log1p_r;
             for (var c = 0u; c < classes; c++) {
-                grad[base + c] = grad_at(c, logits[base + c], t, lse, scale);
+                let i = base + c * stride;
+                grad[i] = grad_at(c, logits[i], t, lse, scale);
             }
         }
-        let l = row_loss(row, t, st.m, log1p_r, sum_wx);
+        let l = row_loss(base, t, st.m, log1p_r, sum_wx);
         loss_acc += l;
         den_acc += denominator_of(t);
         if has(WRITE_OUT) {
@@ -240,7 +210,137 @@ fn ce_small(ids: Ids) {
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
     if ids.lid == 0u {
+        write_partials(ids, total.x, total.y);
+    }
+}
+
+// Negative log-likelihood: `logits` holds log-probabilities; loss = -w[y] * logp[y].
+@compute @workgroup_size(WG)
+fn nll_rows(ids: Ids) {
+    let scale = grad_scale();
+    var loss_acc = 0.0;
+    var den_acc = 0.0;
+    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+        let base = row_base(row);
+        let t = target_of(row);
+        var l = 0.0;
+        if t >= 0 {
+            l = -weight_of(u32(t)) * logits[base + u32(t) * params.inner];
+        }
+        if has(WRITE_GRAD) {
+            for (var c = 0u; c < params.classes; c++) {
+                grad[base + c * params.inner] = select(0.0, -scale * weight_of(c), i32(c) == t);
+            }
+        }
+        loss_acc += l;
+        den_acc += denominator_of(t);
+        if has(WRITE_OUT) {
+            out[row] = l;
+        }
+    }
+    let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
+    if ids.lid == 0u {
+        write_partials(ids, total.x, total.y);
+    }
+}
+
+// Sum of w[y] over the rows that count, into the first half of `partials`.
+@compute @workgroup_size(WG)
+fn ce_denominator(ids: Ids) {
+    var den_acc = 0.0;
+    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+        den_acc += denominator_of(target_of(row));
+    }
+    let total = workgroup_sum(vec4<f32>(den_acc, 0.0, 0.0, 0.0), ids);
+    if ids.lid == 0u {
         partials[params.partial_base + ids.wg.x] = total.x;
-        partials[params.partial_count + params.partial_base + ids.wg.x] = total.y;
+    }
+}
+
+// Smoothed, weighted target of class c at element i: w[c] * ((1 - eps) t_i + eps / C).
+fn target_weight(c: u32, i: u32) -> f32 {
+    let eps = params.smoothing;
+    return weight_of(c) * ((1.0 - eps) * targets[i] + eps / f32(params.classes));
+}
+
+// Loss of a row with probability targets from its statistics and A, B.
+fn probs_loss(m: f32, log1p_r: f32, a: f32, b: f32) -> f32 {
+    return (a * m - b) + a * log1p_r;
+}
+
+// Probability targets, one workgroup per row.
+@compute @workgroup_size(WG)
+fn ce_probs_rows(ids: Ids) {
+    let classes = params.classes;
+    let stride = params.inner;
+    let scale = grad_scale();
+    var loss_acc = 0.0;
+    for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
+        let base = row_base(row);
+        var st = stats_start();
+        var ab = vec2<f32>(0.0);
+        for (var c = ids.lid; c < classes; c += WG) {
+            let i = base + c * stride;
+            let v = logits[i];
+            st = stats_push(st, v);
+            let q = target_weight(c, i);
+            ab += vec2<f32>(q, q * v);
+        }
+        let rs = workgroup_stats(st, ab, ids);
+        if has(WRITE_GRAD) {
+            let lse = rs.m + rs.log1p_r;
+            for (var c = ids.lid; c < classes; c += WG) {
+                let i = base + c * stride;
+                grad[i] = scale * (rs.extra.x * exp(logits[i] - lse) - target_weight(c, i));
+            }
+        }
+        if ids.lid == 0u {
+            let l = probs_loss(rs.m, rs.log1p_r, rs.extra.x, rs.extra.y);
+            loss_acc += l;
+            if has(WRITE_OUT) {
+                out[row] = l;
+            }
+        }
+    }
+    if ids.lid == 0u {
+        write_partials(ids, loss_acc, 0.0);
+    }
+}
+
+// Probability targets, one invocation per row.
+@compute @workgroup_size(WG)
+fn ce_probs_small(ids: Ids) {
+    let classes = params.classes;
+    let stride = params.inner;
+    let scale = grad_scale();
+    var loss_acc = 0.0;
+    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+        let base = row_base(row);
+        var st = stats_start();
+        var ab = vec2<f32>(0.0);
+        for (var c = 0u; c < classes; c++) {
+            let i = base + c * stride;
+            let v = logits[i];
+            st = stats_push(st, v);
+            let q = target_weight(c, i);
+            ab += vec2<f32>(q, q * v);
+        }
+        let log1p_r = log1p(st.r);
+        if has(WRITE_GRAD) {
+            let lse = st.m + log1p_r;
+            for (var c = 0u; c < classes; c++) {
+                let i = base + c * stride;
+                grad[i] = scale * (ab.x * exp(logits[i] - lse) - target_weight(c, i));
+            }
+        }
+        let l = probs_loss(st.m, log1p_r, ab.x, ab.y);
+        loss_acc += l;
+        if has(WRITE_OUT) {
+            out[row] = l;
+        }
+    }
+    let total = workgroup_sum(vec4<f32>(loss_acc, 0.0, 0.0, 0.0), ids);
+    if ids.lid == 0u {
+        write_partials(ids, total.x, 0.0);
     }
 }

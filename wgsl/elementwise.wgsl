@@ -1,8 +1,10 @@
-// Driver for the element-wise losses (MSE, L1, Huber, BCE, BCE with logits).
+// Driver for the element-wise losses (MSE, L1, Huber, BCE, BCE with logits, KL divergence).
 //
 // The loss file composed in front of this one defines, on four elements at a time:
-//   fn loss4(x: vec4<f32>, y: vec4<f32>) -> vec4<f32>   the per-element loss
-//   fn grad4(x: vec4<f32>, y: vec4<f32>) -> vec4<f32>   its derivative with respect to x
+//   fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   the per-element loss
+//   fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
+// where pw are the elements' positive-class weights (BCE with logits; 1 when unset); it may
+// read `params`.
 // One pass reads x and y once, as vec4, in a grid-stride loop; it writes, as asked, the
 // per-element loss, the gradient, and one partial sum per workgroup for `finalize`.
 // Tensors are padded to a multiple of four elements; lanes past `n` count as zero.
@@ -12,15 +14,17 @@ struct Params {
     n4: u32,          // number of vec4 = ceil(n / 4)
     flags: u32,       // WRITE_OUT | WRITE_GRAD | WEIGHTED
     partial_base: u32,// first slot of this dispatch in `partials`
-    grad_scale: f32,  // 1/n for a mean, 1 otherwise
+    grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
     alpha: f32,       // loss parameter (Huber's delta)
-    _pad0: u32,
-    _pad1: u32,
+    beta: f32,        // loss parameter (Huber's scale: 1, or 1/beta for smooth L1)
+    classes: u32,     // length of pos_weight: the size of the last dimension
 }
 
 const WRITE_OUT: u32 = 1u;
 const WRITE_GRAD: u32 = 2u;
 const WEIGHTED: u32 = 4u;
+const POS_WEIGHTED: u32 = 8u;
+const LOG_TARGET: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
@@ -29,6 +33,23 @@ const WEIGHTED: u32 = 4u;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> pos_weight: array<f32>;
+
+// The positive-class weights of the four elements of vec4 i (1 when there are none): the
+// weights have one entry per index of the last dimension.
+fn pos_weight4(i: u32) -> vec4<f32> {
+    if (params.flags & POS_WEIGHTED) == 0u {
+        return vec4<f32>(1.0);
+    }
+    let base = 4u * i;
+    let c = params.classes;
+    return vec4<f32>(
+        pos_weight[base % c],
+        pos_weight[(base + 1u) % c],
+        pos_weight[(base + 2u) % c],
+        pos_weight[(base + 3u) % c],
+    );
+}
 
 @compute @workgroup_size(WG)
 fn elementwise(ids: Ids) {
@@ -43,13 +64,14 @@ fn elementwise(ids: Ids) {
         if (params.flags & WEIGHTED) != 0u {
             weight = w[i];
         }
-        let l = select(vec4<f32>(0.0), weight * loss4(xi, yi), valid);
+        let pw = pos_weight4(i);
+        let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
         acc += l;
         if (params.flags & WRITE_OUT) != 0u {
             out[i] = l;
         }
         if (params.flags & WRITE_GRAD) != 0u {
-            grad[i] = select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi), valid);
+            grad[i] = select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid);
         }
     }
     let total = workgroup_sum(acc, ids);

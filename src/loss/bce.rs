@@ -1,7 +1,7 @@
 //! Binary cross-entropy on probabilities.
 
 use crate::error::Result;
-use crate::loss::{Reduction, elementwise};
+use crate::loss::{Elementwise, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -38,9 +38,10 @@ pub fn binary_cross_entropy(
 /// assert_eq!(loss.to_vec::<f32>()?, vec![100.0, 0.0]);
 /// # Ok::<(), wgpu_loss::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BceLoss {
     reduction: Reduction,
+    weight: Option<Tensor>,
 }
 
 impl BceLoss {
@@ -55,14 +56,40 @@ impl BceLoss {
         self
     }
 
+    /// Multiplies each element's loss (and gradient) by `weight`, an `f32` tensor of the
+    /// input's shape. The mean still divides by the element count, as in PyTorch.
+    pub fn weight(mut self, weight: Tensor) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
     /// Computes the loss of probabilities `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        elementwise(
-            "binary_cross_entropy",
-            Pointwise::Bce,
-            input,
-            target,
-            self.reduction,
-        )
+        Ok(self.call(input, target).run(self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to the probabilities in one pass:
+    /// `w (p - y) / max(p (1 - p), 1e-12)`, PyTorch's clamp.
+    ///
+    /// ```
+    /// use wgpu_loss::{BceLoss, Device, Reduction, Tensor};
+    /// let dev = Device::new()?;
+    /// let p = Tensor::from_slice(&dev, &[0.5f32, 0.8], &[2])?;
+    /// let y = Tensor::from_slice(&dev, &[1.0f32, 0.0], &[2])?;
+    /// let w = Tensor::from_slice(&dev, &[2.0f32, 1.0], &[2])?;
+    /// let bce = BceLoss::new().weight(w).reduction(Reduction::Sum);
+    /// let (_, grad) = bce.forward_with_grad(&p, &y)?;
+    /// let g = grad.to_vec::<f32>()?;
+    /// assert!((g[0] + 4.0).abs() < 1e-5 && (g[1] - 5.0).abs() < 1e-5);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        with_grad(self.call(input, target).run(self.reduction, true)?)
+    }
+
+    fn call<'a>(&'a self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
+        let mut call = Elementwise::new("binary_cross_entropy", Pointwise::Bce, input, target);
+        call.weight = self.weight.as_ref();
+        call
     }
 }

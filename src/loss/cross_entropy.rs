@@ -1,20 +1,26 @@
-//! Categorical cross-entropy on logits with integer class labels.
+//! Categorical cross-entropy on logits, with integer labels or class-probability targets,
+//! and the kernel runner it shares with the negative log-likelihood.
 
+use std::sync::Arc;
+
+use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::loss::{Reduction, expect_bindable, expect_dtype};
+use crate::loss::{Reduction, expect_bindable, expect_dtype, with_grad};
 use crate::record::Recorder;
 use crate::reduce::{self, Denominator};
 use crate::shaders::Kernel;
 use crate::tensor::{LabelCheck, Tensor};
 
-/// Cross-entropy of logits `[N, C]` against class labels `[N]` (`u32`, or `i32`).
+/// Cross-entropy of logits `[N, C]` against class labels `[N]` (`u32` or `i32`), with
+/// PyTorch's defaults (no class weights, `ignore_index = -100` for `i32` labels, no smoothing).
 ///
-/// Per row: `logsumexp(x) - x[label]`, with a stable log-sum-exp (the row's maximum is
-/// subtracted before exponentiating), so logits of ±1e4 give exact finite losses. With
-/// [`Reduction::None`] the result has shape `[N]`; with `Mean` or `Sum` it is a scalar of
-/// shape `[]`. A label outside `0..C` makes reading the result fail with
-/// [`Error::LabelOutOfRange`].
+/// Per row: `logsumexp(x) - x[label]`, with a stable one-pass log-sum-exp (the running
+/// maximum is subtracted before exponentiating), so logits of ±1e4 give exact finite losses.
+/// With [`Reduction::None`] the result has shape `[N]`; with `Mean` or `Sum` it is a scalar
+/// of shape `[]`. A label outside `0..C` makes reading the result fail with
+/// [`Error::LabelOutOfRange`]. See [`CrossEntropyLoss`] for the options, more dimensions and
+/// probability targets.
 ///
 /// ```
 /// use wgpu_loss::{Device, Reduction, Tensor};
@@ -33,43 +39,46 @@ pub fn cross_entropy(logits: &Tensor, labels: &Tensor, reduction: Reduction) -> 
 
 /// Cross-entropy as a module, like `torch.nn.CrossEntropyLoss`.
 ///
+/// Shapes as in PyTorch: logits `[N, C]`, `[C]` (one sample), or `[N, C, d1, …]`
+/// (class dimension second, e.g. per pixel); the target is either class labels of the logits'
+/// shape without the class dimension (`u32`, or `i32` where `ignore_index` may be negative),
+/// or class probabilities (`f32`) of the logits' shape.
+///
+/// Options: class `weight` `[C]`; `ignore_index` (default -100; rows with that label count
+/// for nothing, in the loss, the mean's denominator and the gradient); `label_smoothing` ε in
+/// `[0, 1]` (the target becomes `(1 - ε) onehot + ε / C`). A mean over labels divides by the
+/// sum of the weights of the rows that count, as PyTorch does; over probabilities, by the
+/// number of rows.
+///
 /// ```
 /// use wgpu_loss::{CrossEntropyLoss, Device, Reduction, Tensor};
 /// let dev = Device::new()?;
-/// let logits = Tensor::from_slice(&dev, &[0.0f32, 0.0, 0.0, 0.0], &[2, 2])?;
-/// let labels = Tensor::from_slice(&dev, &[1u32, 0], &[2])?;
-/// let loss = CrossEntropyLoss::new().reduction(Reduction::None).forward(&logits, &labels)?;
-/// let ln2 = 2f32.ln();
-/// assert_eq!(loss.to_vec::<f32>()?, vec![ln2, ln2]);
+/// let logits = Tensor::from_slice(&dev, &[2.0f32, 0.0, 0.0, 2.0, 1.0, 1.0], &[3, 2])?;
+/// let labels = Tensor::from_slice(&dev, &[0i32, -100, 1], &[3])?;
+/// let ce = CrossEntropyLoss::new().label_smoothing(0.1).ignore_index(-100);
+/// let (loss, grad) = ce.forward_with_grad(&logits, &labels)?;
+/// assert_eq!(loss.shape(), &[] as &[usize]);
+/// assert_eq!(grad.shape(), &[3, 2]);
+/// assert_eq!(grad.to_vec::<f32>()?[2..4], [0.0, 0.0]); // the ignored row
 /// # Ok::<(), wgpu_loss::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CrossEntropyLoss {
     reduction: Reduction,
+    options: ClassOptions,
 }
 
-/// Below this many classes a row goes to one invocation, from there to a whole workgroup.
-const SMALL_CLASSES: usize = 64;
-
-const WRITE_OUT: u32 = 1;
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct CeParams {
-    rows: u32,
-    classes: u32,
-    flags: u32,
-    ignore_index: i32,
-    smoothing: f32,
-    grad_scale: f32,
-    weight_total: f32,
-    partial_base: u32,
-    partial_count: u32,
-    _pad: [u32; 3],
+impl Default for CrossEntropyLoss {
+    fn default() -> Self {
+        CrossEntropyLoss {
+            reduction: Reduction::Mean,
+            options: ClassOptions::default(),
+        }
+    }
 }
 
 impl CrossEntropyLoss {
-    /// Mean reduction.
+    /// Mean reduction, no weights, `ignore_index = -100`, no smoothing.
     pub fn new() -> Self {
         Self::default()
     }
@@ -80,76 +89,320 @@ impl CrossEntropyLoss {
         self
     }
 
-    /// Computes the loss of `logits` `[N, C]` against `labels` `[N]`.
-    pub fn forward(&self, logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    /// Weights each class: an `f32` tensor of shape `[C]`.
+    pub fn weight(mut self, weight: Tensor) -> Self {
+        self.options.weight = Some(weight);
+        self
+    }
+
+    /// Rows with this label are skipped. Negative values only match `i32` labels.
+    pub fn ignore_index(mut self, ignore_index: i32) -> Self {
+        self.options.ignore_index = ignore_index;
+        self
+    }
+
+    /// Mixes the target with the uniform distribution: `(1 - ε) target + ε / C`.
+    pub fn label_smoothing(mut self, epsilon: f32) -> Self {
+        self.options.smoothing = epsilon;
+        self
+    }
+
+    /// Computes the loss of `logits` against `target` (labels or probabilities).
+    pub fn forward(&self, logits: &Tensor, target: &Tensor) -> Result<Tensor> {
+        let run = ClassLoss::new("cross_entropy", ClassKernel::Softmax, &self.options);
+        Ok(run.run(logits, target, self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to the logits, in the same kernel:
+    /// `softmax(x) - target` (weighted, smoothed and scaled as the loss is).
+    pub fn forward_with_grad(&self, logits: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        let run = ClassLoss::new("cross_entropy", ClassKernel::Softmax, &self.options);
+        with_grad(run.run(logits, target, self.reduction, true)?)
+    }
+}
+
+/// Options shared by cross-entropy and NLL.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassOptions {
+    pub weight: Option<Tensor>,
+    pub ignore_index: i32,
+    pub smoothing: f32,
+}
+
+impl Default for ClassOptions {
+    fn default() -> Self {
+        ClassOptions {
+            weight: None,
+            ignore_index: -100,
+            smoothing: 0.0,
+        }
+    }
+}
+
+/// What the rows hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ClassKernel {
+    /// Logits: the loss takes their log-softmax.
+    Softmax,
+    /// Log-probabilities already (NLL).
+    LogProbs,
+}
+
+/// Below this many classes a row goes to one invocation, from there to a whole workgroup.
+const SMALL_CLASSES: usize = 64;
+
+const WRITE_OUT: u32 = 1;
+const WRITE_GRAD: u32 = 2;
+const WEIGHTED: u32 = 4;
+const HAS_IGNORE: u32 = 8;
+const SCALE_FROM_BUFFER: u32 = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct CeParams {
+    rows: u32,
+    classes: u32,
+    inner: u32,
+    flags: u32,
+    ignore_index: i32,
+    smoothing: f32,
+    grad_scale: f32,
+    weight_total: f32,
+    partial_base: u32,
+    partial_count: u32,
+    _pad: [u32; 2],
+}
+
+/// Logits `[N, C, d…]` seen as `rows = N·d…` rows of `classes` values `inner = d…` apart.
+struct ClassShape {
+    rows: usize,
+    classes: usize,
+    inner: usize,
+    /// The shape of the labels and of the per-row loss.
+    row_shape: Vec<usize>,
+}
+
+fn class_shape(op: &str, logits: &Tensor) -> Result<ClassShape> {
+    let s = logits.shape();
+    match s.len() {
+        0 => Err(Error::Shape(format!(
+            "{op}: logits must have a class dimension, got shape []"
+        ))),
+        1 => Ok(ClassShape {
+            rows: 1,
+            classes: s[0],
+            inner: 1,
+            row_shape: vec![],
+        }),
+        _ => {
+            let inner: usize = s[2..].iter().product();
+            let mut row_shape = vec![s[0]];
+            row_shape.extend(&s[2..]);
+            Ok(ClassShape {
+                rows: s[0] * inner,
+                classes: s[1],
+                inner,
+                row_shape,
+            })
+        }
+    }
+}
+
+/// One call of cross-entropy or NLL.
+pub(crate) struct ClassLoss<'a> {
+    op: &'static str,
+    kernel: ClassKernel,
+    options: &'a ClassOptions,
+}
+
+impl<'a> ClassLoss<'a> {
+    pub(crate) fn new(op: &'static str, kernel: ClassKernel, options: &'a ClassOptions) -> Self {
+        ClassLoss {
+            op,
+            kernel,
+            options,
+        }
+    }
+
+    /// Checks everything, then records the passes: the mean's denominator first where a
+    /// weighted gradient needs it, the row kernel, and `finalize`.
+    pub(crate) fn run(
+        &self,
+        logits: &Tensor,
+        target: &Tensor,
+        reduction: Reduction,
+        with_grad: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let op = self.op;
         let dev = logits.device();
         expect_dtype(logits, "logits", "f32", &[DType::F32])?;
-        expect_dtype(labels, "labels", "u32 or i32", &[DType::U32, DType::I32])?;
-        let (rows, classes) = match *logits.shape() {
-            [rows, classes] => (rows, classes),
-            _ => {
-                return Err(Error::Shape(format!(
-                    "cross_entropy takes logits of shape [N, C], got {:?}",
-                    logits.shape()
-                )));
+        let shape = class_shape(op, logits)?;
+        let probs = match target.dtype() {
+            DType::F32 if self.kernel == ClassKernel::Softmax => {
+                if target.shape() != logits.shape() {
+                    return Err(Error::Shape(format!(
+                        "{op}: an f32 target holds class probabilities and must have the \
+                         logits' shape {:?}, got {:?} (class labels must be u32 or i32)",
+                        logits.shape(),
+                        target.shape()
+                    )));
+                }
+                true
+            }
+            DType::U32 | DType::I32 => {
+                if target.shape() != shape.row_shape.as_slice() {
+                    return Err(Error::Shape(format!(
+                        "{op}: logits {:?} need labels of shape {:?}, got {:?}",
+                        logits.shape(),
+                        shape.row_shape,
+                        target.shape()
+                    )));
+                }
+                false
+            }
+            got => {
+                return Err(Error::DType {
+                    what: "labels",
+                    expected: match self.kernel {
+                        ClassKernel::Softmax => "u32 or i32 (labels), or f32 (probabilities)",
+                        ClassKernel::LogProbs => "u32 or i32",
+                    },
+                    got,
+                });
             }
         };
-        if labels.shape() != [rows] {
-            return Err(Error::Shape(format!(
-                "cross_entropy: logits {:?} need labels of shape [{rows}], got {:?}",
-                logits.shape(),
-                labels.shape()
+        let eps = self.options.smoothing;
+        if !(0.0..=1.0).contains(&eps) {
+            return Err(Error::InvalidOption(format!(
+                "{op}: label_smoothing must lie in [0, 1], got {eps}"
             )));
         }
-        expect_bindable(dev, &[(logits, "logits"), (labels, "labels")])?;
+        let mut tensors = vec![(logits, "logits"), (target, "target")];
+        let mut flags = 0;
+        if let Some(w) = &self.options.weight {
+            expect_dtype(w, "weight", "f32", &[DType::F32])?;
+            if w.shape() != [shape.classes] {
+                return Err(Error::Shape(format!(
+                    "{op}: class weights must have shape [{}], got {:?}",
+                    shape.classes,
+                    w.shape()
+                )));
+            }
+            tensors.push((w, "weight"));
+            flags |= WEIGHTED;
+        }
+        expect_bindable(dev, &tensors)?;
+        let ignore = !probs && (target.dtype() == DType::I32 || self.options.ignore_index >= 0);
+        if ignore {
+            flags |= HAS_IGNORE;
+        }
 
-        let small = classes < SMALL_CLASSES;
-        let groups = if small {
-            reduce::workgroups_for(dev, (rows * classes).div_ceil(4) as u64)
-        } else {
-            (rows as u32).min(reduce::workgroups_for(dev, u64::MAX))
+        let rows = shape.rows;
+        let (entry, groups) = match (self.kernel, probs, shape.classes < SMALL_CLASSES) {
+            (ClassKernel::LogProbs, _, _) => ("nll_rows", per_row_groups(dev, rows, 1)),
+            (ClassKernel::Softmax, false, true) => {
+                ("ce_small", per_row_groups(dev, rows, shape.classes))
+            }
+            (ClassKernel::Softmax, true, true) => {
+                ("ce_probs_small", per_row_groups(dev, rows, shape.classes))
+            }
+            (ClassKernel::Softmax, false, false) => ("ce_rows", workgroup_per_row(dev, rows)),
+            (ClassKernel::Softmax, true, false) => ("ce_probs_rows", workgroup_per_row(dev, rows)),
         };
-        let out = match self.reduction {
-            Reduction::None => Some(Tensor::alloc(dev, &[rows], DType::F32, "loss")?),
+        let out = match reduction {
+            Reduction::None => Some(Tensor::alloc(dev, &shape.row_shape, DType::F32, "loss")?),
             _ => None,
         };
+        let grad = match with_grad {
+            true => Some(Tensor::alloc(dev, logits.shape(), DType::F32, "gradient")?),
+            false => None,
+        };
+        flags |= if out.is_some() { WRITE_OUT } else { 0 };
+        flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
+        // The gradient of a mean over labels divides by the sum of the counted rows'
+        // weights, known only after a pass over the labels; elsewhere by a known number.
+        let weighted_mean =
+            reduction == Reduction::Mean && !probs && (ignore || flags & WEIGHTED != 0);
+        let grad_scale = match reduction {
+            Reduction::Mean => 1.0 / rows as f32,
+            _ => 1.0,
+        };
+        if with_grad && weighted_mean {
+            flags |= SCALE_FROM_BUFFER;
+        }
+        let weight_total = match &self.options.weight {
+            Some(_) => weight_sum(self.options)?,
+            None => shape.classes as f32,
+        };
+
         let mut rec = Recorder::new(dev);
-        let params = rec.uniform(&CeParams {
+        let params = |flags: u32, partial_count: u32| CeParams {
             rows: rows as u32,
-            classes: classes as u32,
-            flags: if out.is_some() { WRITE_OUT } else { 0 },
-            ignore_index: 0,
-            smoothing: 0.0,
-            grad_scale: 1.0,
-            weight_total: classes as f32,
+            classes: shape.classes as u32,
+            inner: shape.inner as u32,
+            flags,
+            ignore_index: self.options.ignore_index,
+            smoothing: eps,
+            grad_scale,
+            weight_total,
             partial_base: 0,
-            partial_count: groups,
-            _pad: [0; 3],
-        });
-        let partials = rec.storage(&vec![0f32; 2 * groups as usize]);
+            partial_count,
+            _pad: [0; 2],
+        };
         let status = rec.storage(&[u32::MAX]);
         let unused = rec.storage(&[0f32; 4]);
-        let out_buffer = out.as_ref().map_or(&unused, |t| t.buffer());
-        rec.dispatch(
-            Kernel::CrossEntropy,
-            if small { "ce_small" } else { "ce_rows" },
-            &[
-                &params,
-                logits.buffer(),
-                labels.buffer(),
-                logits.buffer(),
-                logits.buffer(),
+        let weight = self.options.weight.as_ref().unwrap_or(logits).buffer();
+        let denominator = if flags & SCALE_FROM_BUFFER != 0 {
+            let groups = per_row_groups(dev, rows, 1);
+            let p = rec.uniform(&params(flags, groups));
+            let partials = rec.storage(&vec![0f32; groups as usize]);
+            rec.dispatch(
+                Kernel::CrossEntropy,
+                "ce_denominator",
+                &[
+                    (0, &p),
+                    (2, target.buffer()),
+                    (3, weight),
+                    (5, &partials),
+                    (8, &status),
+                ],
+                groups,
+            )?;
+            Some(reduce::finalize(
+                &mut rec,
+                dev,
                 &partials,
-                out_buffer,
-                &unused,
-                &status,
-            ],
-            groups,
-        )?;
-        let result = match out {
+                groups,
+                Denominator::Fixed(1.0),
+            )?)
+        } else {
+            None
+        };
+        let p = rec.uniform(&params(flags, groups));
+        let partials = rec.storage(&vec![0f32; 2 * groups as usize]);
+        let scale_in = denominator.as_ref().unwrap_or(logits).buffer();
+        let out_buffer = out.as_ref().map_or(&unused, |t| t.buffer());
+        let grad_buffer = grad.as_ref().map_or(&unused, |t| t.buffer());
+        let mut bindings = vec![
+            (0, &p),
+            (1, logits.buffer()),
+            (3, weight),
+            (4, scale_in),
+            (5, &partials),
+            (6, out_buffer),
+            (7, grad_buffer),
+        ];
+        if probs {
+            bindings.push((9, target.buffer()));
+        } else {
+            bindings.extend([(2, target.buffer()), (8, &status)]);
+        }
+        rec.dispatch(Kernel::CrossEntropy, entry, &bindings, groups)?;
+        let loss = match out {
             Some(out) => out,
             None => {
-                let denominator = match self.reduction {
+                let denominator = match reduction {
+                    Reduction::Mean if probs => Denominator::Fixed(rows as f32),
                     Reduction::Mean => Denominator::Partials,
                     _ => Denominator::Fixed(1.0),
                 };
@@ -157,10 +410,40 @@ impl CrossEntropyLoss {
             }
         };
         rec.submit()?;
-        Ok(result.with_check(LabelCheck {
+        if probs {
+            return Ok((loss, grad));
+        }
+        let check = Arc::new(LabelCheck {
             status,
-            labels: labels.clone(),
-            classes: classes as u32,
-        }))
+            labels: target.clone(),
+            classes: shape.classes as u32,
+        });
+        Ok((
+            loss.with_check(check.clone()),
+            grad.map(|g| g.with_check(check)),
+        ))
     }
+}
+
+/// Sum of the class weights (for label smoothing), read once on the host.
+fn weight_sum(options: &ClassOptions) -> Result<f32> {
+    let w = options
+        .weight
+        .as_ref()
+        .map(|w| w.to_vec::<f32>())
+        .transpose()?;
+    Ok(w.map_or(0.0, |w| w.iter().map(|&v| v as f64).sum::<f64>() as f32))
+}
+
+/// Workgroups for one invocation per row over rows of `classes` values.
+fn per_row_groups(dev: &Device, rows: usize, classes: usize) -> u32 {
+    reduce::workgroups_for(
+        dev,
+        (rows * classes).div_ceil(4).max(rows.div_ceil(64)) as u64,
+    )
+}
+
+/// Workgroups for one workgroup per row: every row its own, up to the adapter's grid.
+fn workgroup_per_row(dev: &Device, rows: usize) -> u32 {
+    (rows.min(u32::MAX as usize) as u32).min(reduce::workgroups_for(dev, u64::MAX))
 }

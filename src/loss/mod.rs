@@ -1,8 +1,13 @@
 //! The losses: one file each, sharing the argument checks and the element-wise runner here.
 
 pub mod bce;
+pub mod bce_logits;
 pub mod cross_entropy;
+pub mod huber;
+pub mod kl_div;
+pub mod l1;
 pub mod mse;
+pub mod nll;
 
 use crate::device::Device;
 use crate::dtype::DType;
@@ -74,6 +79,42 @@ pub(crate) fn expect_same_shape(a: &Tensor, b: &Tensor, op: &str) -> Result<()> 
     }
 }
 
+/// What a reduction divides the sum by; `None` keeps every element.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Divisor {
+    /// `Reduction::None`: one loss per element.
+    None,
+    /// Divide the sum by this (1 for a sum, the element count for a mean).
+    By(f32),
+}
+
+impl Divisor {
+    /// The divisor of `reduction` over `count` elements.
+    pub(crate) fn of(reduction: Reduction, count: usize) -> Self {
+        match reduction {
+            Reduction::None => Divisor::None,
+            Reduction::Mean => Divisor::By(count as f32),
+            Reduction::Sum => Divisor::By(1.0),
+        }
+    }
+
+    /// How `finalize` divides the sum.
+    pub(crate) fn denominator(self) -> Denominator {
+        match self {
+            Divisor::None => Denominator::Fixed(1.0),
+            Divisor::By(d) => Denominator::Fixed(d),
+        }
+    }
+
+    /// The gradient's factor: 1 / divisor (1 for `None`).
+    pub(crate) fn grad_scale(self) -> f32 {
+        match self {
+            Divisor::None => 1.0,
+            Divisor::By(d) => 1.0 / d,
+        }
+    }
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct ElementwiseParams {
@@ -83,75 +124,157 @@ struct ElementwiseParams {
     partial_base: u32,
     grad_scale: f32,
     alpha: f32,
-    _pad: [u32; 2],
+    beta: f32,
+    classes: u32,
 }
 
 const WRITE_OUT: u32 = 1;
+const WRITE_GRAD: u32 = 2;
+const WEIGHTED: u32 = 4;
+const POS_WEIGHTED: u32 = 8;
+const LOG_TARGET: u32 = 16;
 
-/// Runs an element-wise loss on `input` and `target` (checked by the caller: same shape, f32).
-pub(crate) fn elementwise(
-    op: &str,
-    math: Pointwise,
-    input: &Tensor,
-    target: &Tensor,
-    reduction: Reduction,
-) -> Result<Tensor> {
-    let dev = input.device();
-    expect_dtype(input, "input", "f32", &[DType::F32])?;
-    expect_dtype(target, "target", "f32", &[DType::F32])?;
-    expect_same_shape(input, target, op)?;
-    expect_bindable(dev, &[(input, "input"), (target, "target")])?;
-    let n = input.len();
-    let n4 = n.div_ceil(4);
-    let groups = reduce::workgroups_for(dev, n4 as u64);
-    let out = match reduction {
-        Reduction::None => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
-        _ => None,
-    };
-    let mut rec = Recorder::new(dev);
-    let params = rec.uniform(&ElementwiseParams {
-        n: n as u32,
-        n4: n4 as u32,
-        flags: if out.is_some() { WRITE_OUT } else { 0 },
-        partial_base: 0,
-        grad_scale: 1.0,
-        alpha: 0.0,
-        _pad: [0; 2],
-    });
-    let partials = rec.storage(&vec![0f32; groups as usize]);
-    let unused = rec.storage(&[0f32; 4]);
-    let out_buffer = out.as_ref().map_or(&unused, |t| t.buffer());
-    rec.dispatch(
-        Kernel::Elementwise(math),
-        "elementwise",
-        &[
-            &params,
-            input.buffer(),
-            target.buffer(),
-            input.buffer(),
-            &partials,
-            out_buffer,
-            &unused,
-        ],
-        groups,
-    )?;
-    let result = match out {
-        Some(out) => out,
-        None => {
-            let divisor = if reduction == Reduction::Mean {
-                n as f32
-            } else {
-                1.0
-            };
-            reduce::finalize(
-                &mut rec,
-                dev,
-                &partials,
-                groups,
-                Denominator::Fixed(divisor),
-            )?
+/// One call of an element-wise loss: inputs, optional weights, the loss's parameters.
+pub(crate) struct Elementwise<'a> {
+    pub op: &'static str,
+    pub math: Pointwise,
+    pub input: &'a Tensor,
+    pub target: &'a Tensor,
+    /// Per-element weights, the shape of the input.
+    pub weight: Option<&'a Tensor>,
+    /// Positive-class weights, one per index of the input's last dimension.
+    pub pos_weight: Option<&'a Tensor>,
+    pub alpha: f32,
+    pub beta: f32,
+    pub log_target: bool,
+}
+
+impl<'a> Elementwise<'a> {
+    pub(crate) fn new(
+        op: &'static str,
+        math: Pointwise,
+        input: &'a Tensor,
+        target: &'a Tensor,
+    ) -> Self {
+        Elementwise {
+            op,
+            math,
+            input,
+            target,
+            weight: None,
+            pos_weight: None,
+            alpha: 0.0,
+            beta: 1.0,
+            log_target: false,
         }
-    };
-    rec.submit()?;
-    Ok(result)
+    }
+
+    /// Checks the arguments, then runs one pass (and `finalize` unless `Reduction::None`).
+    /// Returns the loss and, when `with_grad`, the gradient with respect to the input.
+    pub(crate) fn run(
+        &self,
+        reduction: Reduction,
+        with_grad: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.run_divided(Divisor::of(reduction, self.input.len()), with_grad)
+    }
+
+    /// [`Elementwise::run`] with an explicit divisor (KL's `batchmean`).
+    pub(crate) fn run_divided(
+        &self,
+        divisor: Divisor,
+        with_grad: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let (input, target) = (self.input, self.target);
+        let dev = input.device();
+        expect_dtype(input, "input", "f32", &[DType::F32])?;
+        expect_dtype(target, "target", "f32", &[DType::F32])?;
+        expect_same_shape(input, target, self.op)?;
+        let mut tensors = vec![(input, "input"), (target, "target")];
+        let mut flags = 0;
+        if let Some(w) = self.weight {
+            expect_dtype(w, "weight", "f32", &[DType::F32])?;
+            if w.shape() != input.shape() {
+                return Err(Error::Shape(format!(
+                    "{}: weight has shape {:?}, input {:?}",
+                    self.op,
+                    w.shape(),
+                    input.shape()
+                )));
+            }
+            tensors.push((w, "weight"));
+            flags |= WEIGHTED;
+        }
+        let classes = input.shape().last().copied().unwrap_or(1);
+        if let Some(pw) = self.pos_weight {
+            expect_dtype(pw, "pos_weight", "f32", &[DType::F32])?;
+            if pw.len() != classes {
+                return Err(Error::Shape(format!(
+                    "{}: pos_weight has {} elements, the input's last dimension {classes}",
+                    self.op,
+                    pw.len()
+                )));
+            }
+            tensors.push((pw, "pos_weight"));
+            flags |= POS_WEIGHTED;
+        }
+        expect_bindable(dev, &tensors)?;
+        if self.log_target {
+            flags |= LOG_TARGET;
+        }
+
+        let n = input.len();
+        let n4 = n.div_ceil(4);
+        let groups = reduce::workgroups_for(dev, n4 as u64);
+        let out = match divisor {
+            Divisor::None => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
+            Divisor::By(_) => None,
+        };
+        let grad = match with_grad {
+            true => Some(Tensor::alloc(dev, input.shape(), DType::F32, "gradient")?),
+            false => None,
+        };
+        flags |= if out.is_some() { WRITE_OUT } else { 0 };
+        flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
+        let mut rec = Recorder::new(dev);
+        let params = rec.uniform(&ElementwiseParams {
+            n: n as u32,
+            n4: n4 as u32,
+            flags,
+            partial_base: 0,
+            grad_scale: divisor.grad_scale(),
+            alpha: self.alpha,
+            beta: self.beta,
+            classes: classes as u32,
+        });
+        let partials = rec.storage(&vec![0f32; groups as usize]);
+        let unused = rec.storage(&[0f32; 4]);
+        rec.dispatch(
+            Kernel::Elementwise(self.math),
+            "elementwise",
+            &[
+                (0, &params),
+                (1, input.buffer()),
+                (2, target.buffer()),
+                (3, self.weight.unwrap_or(input).buffer()),
+                (4, &partials),
+                (5, out.as_ref().map_or(&unused, |t| t.buffer())),
+                (6, grad.as_ref().map_or(&unused, |t| t.buffer())),
+                (7, self.pos_weight.unwrap_or(input).buffer()),
+            ],
+            groups,
+        )?;
+        let loss = match out {
+            Some(out) => out,
+            None => reduce::finalize(&mut rec, dev, &partials, groups, divisor.denominator())?,
+        };
+        rec.submit()?;
+        Ok((loss, grad))
+    }
+}
+
+/// Unpacks the result of a run that was asked for its gradient.
+pub(crate) fn with_grad((loss, grad): (Tensor, Option<Tensor>)) -> Result<(Tensor, Tensor)> {
+    grad.map(|g| (loss, g))
+        .ok_or_else(|| Error::Gpu("internal error: the gradient was not produced".into()))
 }

@@ -1,7 +1,7 @@
 //! Mean squared error.
 
 use crate::error::Result;
-use crate::loss::{Reduction, elementwise};
+use crate::loss::{Elementwise, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -53,6 +53,27 @@ impl MseLoss {
 
     /// Computes the loss of `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        elementwise("mse_loss", Pointwise::Mse, input, target, self.reduction)
+        Ok(self.call(input, target).run(self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `2 (x - y)`, divided by the element count for a mean.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, MseLoss, Tensor};
+    /// let dev = Device::new()?;
+    /// let pred = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2])?;
+    /// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+    /// let (loss, grad) = MseLoss::new().forward_with_grad(&pred, &target)?;
+    /// assert_eq!(loss.to_vec::<f32>()?, vec![2.5]);
+    /// assert_eq!(grad.to_vec::<f32>()?, vec![1.0, 2.0]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        with_grad(self.call(input, target).run(self.reduction, true)?)
+    }
+
+    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
+        Elementwise::new("mse_loss", Pointwise::Mse, input, target)
     }
 }

@@ -1,0 +1,187 @@
+//! Huber loss and smooth L1, one kernel: smooth L1 with threshold `beta` is Huber with
+//! `delta = beta`, divided by `beta`.
+
+use crate::error::{Error, Result};
+use crate::loss::{Elementwise, Reduction, with_grad};
+use crate::shaders::Pointwise;
+use crate::tensor::Tensor;
+
+/// Huber loss with `delta = 1`: `0.5 d²` where `|d| < 1`, else `|d| - 0.5`; `d = x - y`.
+///
+/// ```
+/// use wgpu_loss::{Device, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[0.5f32, 3.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let loss = wgpu_loss::huber_loss(&pred, &target, Reduction::None)?;
+/// assert_eq!(loss.to_vec::<f32>()?, vec![0.125, 2.5]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+pub fn huber_loss(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    HuberLoss::new().reduction(reduction).forward(input, target)
+}
+
+/// Smooth L1 loss with `beta = 1` (equal to Huber with `delta = 1`).
+///
+/// ```
+/// use wgpu_loss::{Device, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[0.5f32, 3.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let loss = wgpu_loss::smooth_l1_loss(&pred, &target, Reduction::Sum)?;
+/// assert_eq!(loss.to_vec::<f32>()?, vec![2.625]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+pub fn smooth_l1_loss(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    SmoothL1Loss::new()
+        .reduction(reduction)
+        .forward(input, target)
+}
+
+/// Huber loss as a module, like `torch.nn.HuberLoss`:
+/// `0.5 d²` where `|d| < delta`, else `delta (|d| - 0.5 delta)`.
+///
+/// ```
+/// use wgpu_loss::{Device, HuberLoss, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[1.0f32, 4.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let (loss, grad) = HuberLoss::new().delta(2.0).reduction(Reduction::Sum).forward_with_grad(&pred, &target)?;
+/// assert_eq!(loss.to_vec::<f32>()?, vec![0.5 + 6.0]);
+/// assert_eq!(grad.to_vec::<f32>()?, vec![1.0, 2.0]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct HuberLoss {
+    reduction: Reduction,
+    delta: f32,
+}
+
+impl Default for HuberLoss {
+    fn default() -> Self {
+        HuberLoss {
+            reduction: Reduction::Mean,
+            delta: 1.0,
+        }
+    }
+}
+
+impl HuberLoss {
+    /// Mean reduction, `delta = 1`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the reduction.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Sets the threshold between the quadratic and the linear part; must be positive.
+    pub fn delta(mut self, delta: f32) -> Self {
+        self.delta = delta;
+        self
+    }
+
+    /// Computes the loss of `input` against `target`.
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        Ok(self.call(input, target)?.run(self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `d` where `|d| < delta`, else `delta sign(d)`.
+    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        with_grad(self.call(input, target)?.run(self.reduction, true)?)
+    }
+
+    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {
+        if !(self.delta > 0.0 && self.delta.is_finite()) {
+            return Err(Error::InvalidOption(format!(
+                "huber_loss: delta must be positive and finite, got {}",
+                self.delta
+            )));
+        }
+        let mut call = Elementwise::new("huber_loss", Pointwise::Huber, input, target);
+        call.alpha = self.delta;
+        Ok(call)
+    }
+}
+
+/// Smooth L1 loss as a module, like `torch.nn.SmoothL1Loss`:
+/// `0.5 d² / beta` where `|d| < beta`, else `|d| - 0.5 beta`; `beta = 0` is the L1 loss.
+///
+/// ```
+/// use wgpu_loss::{Device, Reduction, SmoothL1Loss, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[1.0f32, 4.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let loss = SmoothL1Loss::new().beta(2.0).reduction(Reduction::None).forward(&pred, &target)?;
+/// assert_eq!(loss.to_vec::<f32>()?, vec![0.25, 3.0]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SmoothL1Loss {
+    reduction: Reduction,
+    beta: f32,
+}
+
+impl Default for SmoothL1Loss {
+    fn default() -> Self {
+        SmoothL1Loss {
+            reduction: Reduction::Mean,
+            beta: 1.0,
+        }
+    }
+}
+
+impl SmoothL1Loss {
+    /// Mean reduction, `beta = 1`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the reduction.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Sets the threshold; must be non-negative (0 gives the L1 loss).
+    pub fn beta(mut self, beta: f32) -> Self {
+        self.beta = beta;
+        self
+    }
+
+    /// Computes the loss of `input` against `target`.
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        Ok(self.call(input, target)?.run(self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `d / beta` where `|d| < beta`, else `sign(d)`.
+    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        with_grad(self.call(input, target)?.run(self.reduction, true)?)
+    }
+
+    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {
+        if !(self.beta >= 0.0 && self.beta.is_finite()) {
+            return Err(Error::InvalidOption(format!(
+                "smooth_l1_loss: beta must be non-negative and finite, got {}",
+                self.beta
+            )));
+        }
+        if self.beta == 0.0 {
+            return Ok(Elementwise::new(
+                "smooth_l1_loss",
+                Pointwise::L1,
+                input,
+                target,
+            ));
+        }
+        let mut call = Elementwise::new("smooth_l1_loss", Pointwise::Huber, input, target);
+        call.alpha = self.beta;
+        call.beta = 1.0 / self.beta;
+        Ok(call)
+    }
+}

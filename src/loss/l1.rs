@@ -1,0 +1,79 @@
+//! L1 loss: mean absolute error.
+
+use crate::error::Result;
+use crate::loss::{Elementwise, Reduction, with_grad};
+use crate::shaders::Pointwise;
+use crate::tensor::Tensor;
+
+/// L1 loss (mean absolute error), `|x - y|` per element, reduced as asked.
+///
+/// `input` and `target` are `f32` tensors of the same shape. With [`Reduction::None`] the result
+/// has their shape; with `Mean` or `Sum` it is a scalar of shape `[]`.
+///
+/// ```
+/// use wgpu_loss::{Device, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[2.5f32, 0.5, 2.1, 1.9], &[4])?;
+/// let target = Tensor::from_slice(&dev, &[3.0f32, 0.0, 2.0, 2.0], &[4])?;
+/// let l1 = wgpu_loss::l1_loss(&pred, &target, Reduction::Mean)?.to_vec::<f32>()?[0];
+/// assert!((l1 - 0.3).abs() < 1e-6);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+pub fn l1_loss(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    L1Loss::new().reduction(reduction).forward(input, target)
+}
+
+/// Mean absolute error as a module, like `torch.nn.L1Loss`.
+///
+/// ```
+/// use wgpu_loss::{Device, L1Loss, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let loss = L1Loss::new().reduction(Reduction::Sum).forward(&pred, &target)?;
+/// assert_eq!(loss.to_vec::<f32>()?, vec![3.0]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct L1Loss {
+    reduction: Reduction,
+}
+
+impl L1Loss {
+    /// Mean reduction.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the reduction.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Computes the loss of `input` against `target`.
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        Ok(self.call(input, target).run(self.reduction, false)?.0)
+    }
+
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `sign(x - y)` (0 where `x = y`), divided by the element count for a mean.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, L1Loss, Tensor};
+    /// let dev = Device::new()?;
+    /// let pred = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2])?;
+    /// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+    /// let (loss, grad) = L1Loss::new().forward_with_grad(&pred, &target)?;
+    /// assert_eq!(loss.to_vec::<f32>()?, vec![1.5]);
+    /// assert_eq!(grad.to_vec::<f32>()?, vec![0.5, 0.5]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        with_grad(self.call(input, target).run(self.reduction, true)?)
+    }
+
+    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
+        Elementwise::new("l1_loss", Pointwise::L1, input, target)
+    }
+}

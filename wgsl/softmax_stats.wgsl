@@ -1,0 +1,44 @@
+// One-pass statistics of a row of logits for log-sum-exp (an "online softmax").
+//
+// `m` is the maximum seen and `r` the sum of exp(x - m) over every element but one
+// occurrence of the maximum, so lse = m + log1p(r). Keeping the maximum's own 1 out of `r`
+// keeps full relative precision when one class dominates (a confident prediction, loss near
+// 0), where m + log(1 + r) would round the loss to a multiple of 6e-8 or worse.
+
+// Below every finite f32: the running maximum's start, so exp(start - m) is 0 and -inf logits
+// give exp(-inf) = 0 rather than exp(-inf + inf) = NaN.
+const LOWEST: f32 = -3.4028235e38;
+
+struct Stats {
+    m: f32,
+    r: f32,
+}
+
+fn stats_start() -> Stats {
+    return Stats(LOWEST, 0.0);
+}
+
+// Adds element v with one exp: exp(-|v - m|) is exp(v - m) below the maximum and
+// exp(m - v) (the rescale of r and of the old maximum's 1) above it.
+fn stats_push(s: Stats, v: f32) -> Stats {
+    let e = exp(-abs(v - s.m));
+    return Stats(max(s.m, v), select(s.r + e, (s.r + 1.0) * e, v > s.m));
+}
+
+// A row's statistics merged over the workgroup, and two more sums carried along.
+struct RowStats {
+    m: f32,
+    log1p_r: f32,
+    extra: vec2<f32>,
+}
+
+// Merges every invocation's statistics (and sums `extra`): the invocations holding the row
+// maximum keep their r and count one tie each; the others rescale r + 1 to the row maximum.
+// Call from uniform control flow.
+fn workgroup_stats(s: Stats, extra: vec2<f32>, ids: Ids) -> RowStats {
+    let m = workgroup_max(s.m, ids);
+    let top = s.m == m;
+    let part = select((s.r + 1.0) * exp(s.m - m), s.r, top);
+    let sums = workgroup_sum(vec4<f32>(part, select(0.0, 1.0, top), extra), ids);
+    return RowStats(m, log1p(sums.x + (sums.y - 1.0)), sums.zw);
+}
