@@ -147,8 +147,84 @@ impl Tensor {
         &self.device
     }
 
-    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+    /// The wgpu buffer holding the data, to use in your own pipelines (interop).
+    ///
+    /// It holds [`Tensor::required_bytes`] bytes: the data, row-major, then zeros up to a
+    /// multiple of 16 bytes. Its usages are `STORAGE | COPY_SRC | COPY_DST`.
+    pub fn buffer(&self) -> &wgpu::Buffer {
         &self.buffer
+    }
+
+    /// Bytes a buffer needs to hold a tensor of `shape` and `dtype`: the data rounded up to a
+    /// multiple of 16 bytes, because the kernels read four elements at a time.
+    ///
+    /// ```
+    /// use wgpu_loss::{DType, Tensor};
+    /// assert_eq!(Tensor::required_bytes(&[3], DType::F32), 16);
+    /// assert_eq!(Tensor::required_bytes(&[2, 4], DType::F32), 32);
+    /// ```
+    pub fn required_bytes(shape: &[usize], dtype: DType) -> u64 {
+        padded_bytes(shape.iter().product(), dtype)
+    }
+
+    /// Wraps a buffer that your own wgpu code filled, without copying it (interop).
+    ///
+    /// The buffer must come from `device`'s wgpu device, have `STORAGE` and `COPY_SRC` usage
+    /// (`COPY_SRC` for [`Tensor::to_vec`]) and hold at least
+    /// [`Tensor::required_bytes`]`(shape, dtype)` bytes. A mismatch gives an [`Error`], not a
+    /// wgpu validation abort. A buffer of another device is reported as [`Error::Gpu`] by the
+    /// first loss that binds it.
+    ///
+    /// ```
+    /// use wgpu_loss::{wgpu, DType, Device, Tensor};
+    /// let dev = Device::new()?;
+    /// let buffer = dev.wgpu_device().create_buffer(&wgpu::BufferDescriptor {
+    ///     label: Some("predictions"),
+    ///     size: Tensor::required_bytes(&[4], DType::F32),
+    ///     usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+    ///     mapped_at_creation: false,
+    /// });
+    /// dev.wgpu_queue().write_buffer(&buffer, 0, bytemuck::cast_slice(&[1.0f32, 2.0, 3.0, 4.0]));
+    /// let pred = Tensor::from_buffer(&dev, buffer, &[4], DType::F32)?;
+    /// let zero = Tensor::from_slice(&dev, &[0.0f32; 4], &[4])?;
+    /// let loss = wgpu_loss::mse_loss(&pred, &zero, wgpu_loss::Reduction::Sum)?;
+    /// assert_eq!(loss.to_vec::<f32>()?, vec![30.0]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn from_buffer(
+        device: &Device,
+        buffer: wgpu::Buffer,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Self> {
+        let len =
+            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        if len == 0 {
+            return Err(Error::Empty("buffer"));
+        }
+        let needed = padded_bytes(len, dtype);
+        if buffer.size() < needed {
+            return Err(Error::Shape(format!(
+                "a buffer of {} bytes cannot hold shape {shape:?} of {dtype:?}: it needs {needed} \
+                 (the data rounded up to 16 bytes, see Tensor::required_bytes)",
+                buffer.size()
+            )));
+        }
+        let usage = buffer.usage();
+        let wanted = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        if !usage.contains(wanted) {
+            return Err(Error::InvalidOption(format!(
+                "the buffer's usages {usage:?} lack {:?}",
+                wanted - usage
+            )));
+        }
+        Ok(Tensor {
+            device: device.clone(),
+            buffer: Arc::new(buffer),
+            shape: shape.into(),
+            dtype,
+            check: None,
+        })
     }
 
     /// Bytes of data, without padding.

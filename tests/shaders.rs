@@ -29,6 +29,12 @@ fn every_variant_parses_and_validates() {
 }
 
 #[test]
+fn example_shader_validates() {
+    let source = include_str!("../examples/train_classifier/shader.wgsl");
+    validate("train_classifier", source, false);
+}
+
+#[test]
 fn every_wgsl_file_is_part_of_a_variant() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/wgsl");
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)

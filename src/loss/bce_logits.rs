@@ -5,9 +5,10 @@ use crate::loss::{Elementwise, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
-/// Binary cross-entropy on logits `x` against targets `y`, in PyTorch's stable form
-/// `max(x, 0) - x y + log1p(exp(-|x|))`: no overflow for any logit, and full precision for
-/// confident predictions.
+/// Binary cross-entropy on logits `x` against targets `y`, in the stable form
+/// `max(x, 0) - x y + log1p(exp(-|x|))`, computed as `(1 - y) softplus(x) + y softplus(-x)`:
+/// no overflow for any logit, and full relative precision for confident predictions (where
+/// PyTorch's f32 form rounds a loss of 1e-13 to 0).
 ///
 /// ```
 /// use wgpu_loss::{Device, Reduction, Tensor};
@@ -32,6 +33,7 @@ pub fn binary_cross_entropy_with_logits(
 ///
 /// `pos_weight` multiplies the loss of positive targets, one factor per index of the input's
 /// last dimension (per class of a multi-label problem):
+/// `(1 - y) softplus(x) + pw y softplus(-x)`, equal to PyTorch's
 /// `(1 - y) x + (1 + (pw - 1) y) (log1p(exp(-|x|)) + max(-x, 0))`.
 ///
 /// ```
@@ -84,7 +86,8 @@ impl BceWithLogitsLoss {
     }
 
     /// Computes the loss and its gradient with respect to the logits in one pass:
-    /// `w ((1 - y) - lw sigmoid(-x))`, which is `w (sigmoid(x) - y)` without `pos_weight`.
+    /// `w ((1 - y) sigmoid(x) - pw y sigmoid(-x))`, which is `w (sigmoid(x) - y)` without
+    /// `pos_weight`.
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
         with_grad(self.call(input, target).run(self.reduction, true)?)
     }
