@@ -183,6 +183,8 @@ pub(crate) struct Caps {
     pub max_buffer: u64,
     /// Largest workgroup count along one dispatch dimension.
     pub max_workgroups: u32,
+    /// Storage bindings must start at a multiple of this many bytes.
+    pub offset_alignment: u64,
 }
 
 pub(crate) struct DeviceInner {
@@ -283,6 +285,7 @@ impl Device {
                 .map_or(max_binding, |m| m.min(max_binding)),
             max_buffer: limits.max_buffer_size,
             max_workgroups: limits.max_compute_workgroups_per_dimension,
+            offset_alignment: limits.min_storage_buffer_offset_alignment as u64,
         };
         let info = AdapterInfo {
             name: raw.name,

@@ -6,6 +6,25 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::shaders::Kernel;
 
+/// A byte range of a buffer to bind: the whole buffer, or one chunk of a large tensor.
+#[derive(Clone, Copy)]
+pub(crate) struct Slot<'a> {
+    pub buffer: &'a wgpu::Buffer,
+    pub offset: u64,
+    /// `None`: to the end of the buffer.
+    pub size: Option<u64>,
+}
+
+impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {
+    fn from(buffer: &'a wgpu::Buffer) -> Self {
+        Slot {
+            buffer,
+            offset: 0,
+            size: None,
+        }
+    }
+}
+
 /// Collects the dispatches of one loss call and submits them together.
 ///
 /// Everything between [`Recorder::new`] and [`Recorder::submit`] runs inside a wgpu validation
@@ -60,7 +79,7 @@ impl<'d> Recorder<'d> {
         &mut self,
         kernel: Kernel,
         entry: &'static str,
-        bindings: &[(u32, &wgpu::Buffer)],
+        bindings: &[(u32, Slot)],
         workgroups: u32,
     ) -> Result<()> {
         let inner = &self.dev.inner;
@@ -69,9 +88,13 @@ impl<'d> Recorder<'d> {
             .get(&inner.device, inner.caps.subgroups, kernel, entry)?;
         let entries: Vec<wgpu::BindGroupEntry> = bindings
             .iter()
-            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
+            .map(|&(binding, slot)| wgpu::BindGroupEntry {
                 binding,
-                resource: buffer.as_entire_binding(),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: slot.buffer,
+                    offset: slot.offset,
+                    size: slot.size.and_then(wgpu::BufferSize::new),
+                }),
             })
             .collect();
         let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -65,8 +65,63 @@ pub(crate) fn finalize(
     rec.dispatch(
         Kernel::Finalize,
         "finalize",
-        &[(0, &params), (1, partials), (2, result.buffer())],
+        &[
+            (0, (&params).into()),
+            (1, partials.into()),
+            (2, result.buffer().into()),
+        ],
         1,
     )?;
     Ok(result)
+}
+
+/// How a tensor too large for one storage binding is split: chunks of `unit`s (elements, or
+/// outer samples of cross-entropy), each chunk's bytes within the binding limit and its start
+/// aligned as bindings require.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chunks {
+    /// Units in the whole tensor.
+    pub total: usize,
+    /// Units in every chunk but the last.
+    pub per_chunk: usize,
+}
+
+impl Chunks {
+    /// Plans chunks over `total` units of `unit_bytes` bytes each. `align_units` is the
+    /// smallest number of units whose bytes start a binding legally (and 16-byte aligned).
+    pub(crate) fn plan(
+        dev: &Device,
+        total: usize,
+        unit_bytes: u64,
+        align_units: usize,
+        what: &'static str,
+    ) -> Result<Chunks> {
+        let limit = dev.inner.caps.max_binding;
+        let fit = (limit / unit_bytes.max(1)) as usize / align_units * align_units;
+        if fit == 0 {
+            return Err(crate::Error::TooLarge {
+                what,
+                bytes: unit_bytes * align_units as u64,
+                limit_name: "max_storage_buffer_binding_size",
+                limit,
+            });
+        }
+        Ok(Chunks {
+            total,
+            per_chunk: fit.min(total),
+        })
+    }
+
+    /// `(first unit, units)` of each chunk.
+    pub(crate) fn iter(self) -> impl Iterator<Item = (usize, usize)> {
+        (0..self.total)
+            .step_by(self.per_chunk.max(1))
+            .map(move |start| (start, self.per_chunk.min(self.total - start)))
+    }
+}
+
+/// Elements of `elem_bytes` bytes that make a legal binding offset, and a multiple of 16 bytes
+/// (the kernels read four elements at a time).
+pub(crate) fn align_elements(dev: &Device, elem_bytes: u64) -> usize {
+    (dev.inner.caps.offset_alignment.max(16) / elem_bytes) as usize
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::device::Device;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::record::Slot;
 
 /// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
 const PAD: u64 = 16;
@@ -153,6 +154,19 @@ impl Tensor {
     /// multiple of 16 bytes. Its usages are `STORAGE | COPY_SRC | COPY_DST`.
     pub fn buffer(&self) -> &wgpu::Buffer {
         &self.buffer
+    }
+
+    /// The bytes of elements `first .. first + len`, rounded up to 16 bytes within the buffer:
+    /// one chunk of a tensor larger than a binding.
+    pub(crate) fn slot(&self, first: usize, len: usize) -> Slot<'_> {
+        let elem = self.dtype.size() as u64;
+        let offset = first as u64 * elem;
+        let size = ((len as u64 * elem).div_ceil(PAD) * PAD).min(self.buffer.size() - offset);
+        Slot {
+            buffer: &self.buffer,
+            offset,
+            size: Some(size),
+        }
     }
 
     /// Bytes a buffer needs to hold a tensor of `shape` and `dtype`: the data rounded up to a

@@ -31,8 +31,8 @@ struct CeParams {
     weight_total: f32,   // W
     partial_base: u32,   // first slot of this dispatch in `partials`
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
-    _pad0: u32,
-    _pad1: u32,
+    row_offset: u32,     // index of this chunk's first row in the whole tensor
+    _pad: u32,
 }
 
 const WRITE_OUT: u32 = 1u;
@@ -77,7 +77,7 @@ fn target_of(row: u32) -> i32 {
     }
     // A negative i32 label reads as a u32 of at least 2^31, so one test covers both ends.
     if raw >= params.classes {
-        atomicMin(&status[0], row);
+        atomicMin(&status[0], params.row_offset + row);
         return -1;
     }
     return i32(raw);

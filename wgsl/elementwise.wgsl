@@ -18,6 +18,10 @@ struct Params {
     alpha: f32,       // loss parameter (Huber's delta)
     beta: f32,        // loss parameter (Huber's scale: 1, or 1/beta for smooth L1)
     classes: u32,     // length of pos_weight: the size of the last dimension
+    class_offset: u32,// index in the last dimension of this chunk's first element
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const WRITE_OUT: u32 = 1u;
@@ -41,7 +45,7 @@ fn pos_weight4(i: u32) -> vec4<f32> {
     if (params.flags & POS_WEIGHTED) == 0u {
         return vec4<f32>(1.0);
     }
-    let base = 4u * i;
+    let base = params.class_offset + 4u * i;
     let c = params.classes;
     return vec4<f32>(
         pos_weight[base % c],

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::loss::{Reduction, expect_bindable, expect_dtype, with_grad};
-use crate::record::Recorder;
-use crate::reduce::{self, Denominator};
+use crate::loss::{Reduction, expect_dtype, expect_one_binding, expect_same_device, with_grad};
+use crate::record::{Recorder, Slot};
+use crate::reduce::{self, Chunks, Denominator};
 use crate::shaders::Kernel;
 use crate::tensor::{LabelCheck, Tensor};
 
@@ -170,7 +170,8 @@ struct CeParams {
     weight_total: f32,
     partial_base: u32,
     partial_count: u32,
-    _pad: [u32; 2],
+    row_offset: u32,
+    _pad: u32,
 }
 
 /// Logits `[N, C, d…]` seen as `rows = N·d…` rows of `classes` values `inner = d…` apart.
@@ -277,7 +278,7 @@ impl<'a> ClassLoss<'a> {
                 "{op}: label_smoothing must lie in [0, 1], got {eps}"
             )));
         }
-        let mut tensors = vec![(logits, "logits"), (target, "target")];
+        expect_same_device(dev, &[logits, target])?;
         let mut flags = 0;
         if let Some(w) = &self.options.weight {
             expect_dtype(w, "weight", "f32", &[DType::F32])?;
@@ -288,26 +289,38 @@ impl<'a> ClassLoss<'a> {
                     w.shape()
                 )));
             }
-            tensors.push((w, "weight"));
+            expect_same_device(dev, &[w])?;
+            expect_one_binding(dev, w, "weight")?;
             flags |= WEIGHTED;
         }
-        expect_bindable(dev, &tensors)?;
         let ignore = !probs && (target.dtype() == DType::I32 || self.options.ignore_index >= 0);
         if ignore {
             flags |= HAS_IGNORE;
         }
 
         let rows = shape.rows;
-        let (entry, groups) = match (self.kernel, probs, shape.classes < SMALL_CLASSES) {
-            (ClassKernel::LogProbs, _, _) => ("nll_rows", per_row_groups(dev, rows, 1)),
-            (ClassKernel::Softmax, false, true) => {
-                ("ce_small", per_row_groups(dev, rows, shape.classes))
-            }
-            (ClassKernel::Softmax, true, true) => {
-                ("ce_probs_small", per_row_groups(dev, rows, shape.classes))
-            }
-            (ClassKernel::Softmax, false, false) => ("ce_rows", workgroup_per_row(dev, rows)),
-            (ClassKernel::Softmax, true, false) => ("ce_probs_rows", workgroup_per_row(dev, rows)),
+        let (classes, inner) = (shape.classes, shape.inner);
+        // Chunks of whole samples (`inner` rows each) whose logits fit one binding.
+        let samples = rows / inner;
+        let chunks = Chunks::plan(
+            dev,
+            samples,
+            (classes * inner * 4) as u64,
+            reduce::align_elements(dev, 4),
+            "logits",
+        )?;
+        let small = classes < SMALL_CLASSES;
+        let entry = match (self.kernel, probs, small) {
+            (ClassKernel::LogProbs, _, _) => "nll_rows",
+            (ClassKernel::Softmax, false, true) => "ce_small",
+            (ClassKernel::Softmax, true, true) => "ce_probs_small",
+            (ClassKernel::Softmax, false, false) => "ce_rows",
+            (ClassKernel::Softmax, true, false) => "ce_probs_rows",
+        };
+        let groups_of = |chunk_rows: usize| match (self.kernel, small) {
+            (ClassKernel::LogProbs, _) => per_row_groups(dev, chunk_rows, 1),
+            (ClassKernel::Softmax, true) => per_row_groups(dev, chunk_rows, classes),
+            (ClassKernel::Softmax, false) => workgroup_per_row(dev, chunk_rows),
         };
         let out = match reduction {
             Reduction::None => Some(Tensor::alloc(dev, &shape.row_shape, DType::F32, "loss")?),
@@ -332,72 +345,100 @@ impl<'a> ClassLoss<'a> {
         }
         let weight_total = match &self.options.weight {
             Some(_) => weight_sum(self.options)?,
-            None => shape.classes as f32,
+            None => classes as f32,
         };
 
         let mut rec = Recorder::new(dev);
-        let params = |flags: u32, partial_count: u32| CeParams {
-            rows: rows as u32,
-            classes: shape.classes as u32,
-            inner: shape.inner as u32,
+        let params = |flags: u32, first: usize, len: usize, base: u32, count: u32| CeParams {
+            rows: (len * inner) as u32,
+            classes: classes as u32,
+            inner: inner as u32,
             flags,
             ignore_index: self.options.ignore_index,
             smoothing: eps,
             grad_scale,
             weight_total,
-            partial_base: 0,
-            partial_count,
-            _pad: [0; 2],
+            partial_base: base,
+            partial_count: count,
+            row_offset: (first * inner) as u32,
+            _pad: 0,
         };
         let status = rec.storage(&[u32::MAX]);
         let unused = rec.storage(&[0f32; 4]);
-        let weight = self.options.weight.as_ref().unwrap_or(logits).buffer();
+        let weight = self.options.weight.as_ref().unwrap_or(logits);
+        let (row_unit, logit_unit) = (inner, classes * inner);
         let denominator = if flags & SCALE_FROM_BUFFER != 0 {
-            let groups = per_row_groups(dev, rows, 1);
-            let p = rec.uniform(&params(flags, groups));
-            let partials = rec.storage(&vec![0f32; groups as usize]);
-            rec.dispatch(
-                Kernel::CrossEntropy,
-                "ce_denominator",
-                &[
-                    (0, &p),
-                    (2, target.buffer()),
-                    (3, weight),
-                    (5, &partials),
-                    (8, &status),
-                ],
-                groups,
-            )?;
+            let groups: Vec<u32> = chunks
+                .iter()
+                .map(|(_, len)| per_row_groups(dev, len * inner, 1))
+                .collect();
+            let total: u32 = groups.iter().sum();
+            let partials = rec.storage(&vec![0f32; total as usize]);
+            let mut base = 0;
+            for ((first, len), g) in chunks.iter().zip(groups) {
+                let p = rec.uniform(&params(flags, first, len, base, total));
+                rec.dispatch(
+                    Kernel::CrossEntropy,
+                    "ce_denominator",
+                    &[
+                        (0, (&p).into()),
+                        (2, span(target, row_unit, first, len)),
+                        (3, weight.buffer().into()),
+                        (5, (&partials).into()),
+                        (8, (&status).into()),
+                    ],
+                    g,
+                )?;
+                base += g;
+            }
             Some(reduce::finalize(
                 &mut rec,
                 dev,
                 &partials,
-                groups,
+                total,
                 Denominator::Fixed(1.0),
             )?)
         } else {
             None
         };
-        let p = rec.uniform(&params(flags, groups));
-        let partials = rec.storage(&vec![0f32; 2 * groups as usize]);
+        let groups: Vec<u32> = chunks
+            .iter()
+            .map(|(_, len)| groups_of(len * inner))
+            .collect();
+        let total: u32 = groups.iter().sum();
+        let partials = rec.storage(&vec![0f32; 2 * total as usize]);
         let scale_in = denominator.as_ref().unwrap_or(logits).buffer();
-        let out_buffer = out.as_ref().map_or(&unused, |t| t.buffer());
-        let grad_buffer = grad.as_ref().map_or(&unused, |t| t.buffer());
-        let mut bindings = vec![
-            (0, &p),
-            (1, logits.buffer()),
-            (3, weight),
-            (4, scale_in),
-            (5, &partials),
-            (6, out_buffer),
-            (7, grad_buffer),
-        ];
-        if probs {
-            bindings.push((9, target.buffer()));
-        } else {
-            bindings.extend([(2, target.buffer()), (8, &status)]);
+        let mut base = 0;
+        for ((first, len), g) in chunks.iter().zip(groups) {
+            let p = rec.uniform(&params(flags, first, len, base, total));
+            let mut bindings = vec![
+                (0, (&p).into()),
+                (1, span(logits, logit_unit, first, len)),
+                (3, weight.buffer().into()),
+                (4, scale_in.into()),
+                (5, (&partials).into()),
+                (
+                    6,
+                    out.as_ref()
+                        .map_or((&unused).into(), |t| span(t, row_unit, first, len)),
+                ),
+                (
+                    7,
+                    grad.as_ref()
+                        .map_or((&unused).into(), |t| span(t, logit_unit, first, len)),
+                ),
+            ];
+            if probs {
+                bindings.push((9, span(target, logit_unit, first, len)));
+            } else {
+                bindings.extend([
+                    (2, span(target, row_unit, first, len)),
+                    (8, (&status).into()),
+                ]);
+            }
+            rec.dispatch(Kernel::CrossEntropy, entry, &bindings, g)?;
+            base += g;
         }
-        rec.dispatch(Kernel::CrossEntropy, entry, &bindings, groups)?;
         let loss = match out {
             Some(out) => out,
             None => {
@@ -406,7 +447,7 @@ impl<'a> ClassLoss<'a> {
                     Reduction::Mean => Denominator::Partials,
                     _ => Denominator::Fixed(1.0),
                 };
-                reduce::finalize(&mut rec, dev, &partials, groups, denominator)?
+                reduce::finalize(&mut rec, dev, &partials, total, denominator)?
             }
         };
         rec.submit()?;
@@ -416,13 +457,18 @@ impl<'a> ClassLoss<'a> {
         let check = Arc::new(LabelCheck {
             status,
             labels: target.clone(),
-            classes: shape.classes as u32,
+            classes: classes as u32,
         });
         Ok((
             loss.with_check(check.clone()),
             grad.map(|g| g.with_check(check)),
         ))
     }
+}
+
+/// Samples `first .. first + len` of a tensor holding `unit` elements per sample.
+fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
+    t.slot(first * unit, len * unit)
 }
 
 /// Sum of the class weights (for label smoothing), read once on the host.

@@ -13,7 +13,7 @@ use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::record::Recorder;
-use crate::reduce::{self, Denominator};
+use crate::reduce::{self, Chunks, Denominator};
 use crate::shaders::{Kernel, Pointwise};
 use crate::tensor::Tensor;
 
@@ -47,21 +47,24 @@ pub(crate) fn expect_dtype(
     }
 }
 
-/// Refuses tensors from another device, and tensors larger than one binding may cover.
-pub(crate) fn expect_bindable(dev: &Device, tensors: &[(&Tensor, &'static str)]) -> Result<()> {
-    for (t, what) in tensors {
-        if !t.device().same(dev) {
-            return Err(Error::DeviceMismatch);
-        }
-        let limit = dev.max_binding_size();
-        if t.bytes() > limit {
-            return Err(Error::TooLarge {
-                what,
-                bytes: t.bytes(),
-                limit_name: "max_storage_buffer_binding_size",
-                limit,
-            });
-        }
+/// Refuses tensors from another device.
+pub(crate) fn expect_same_device(dev: &Device, tensors: &[&Tensor]) -> Result<()> {
+    match tensors.iter().all(|t| t.device().same(dev)) {
+        true => Ok(()),
+        false => Err(Error::DeviceMismatch),
+    }
+}
+
+/// Refuses a tensor that is bound whole (weights) but is larger than one binding may cover.
+pub(crate) fn expect_one_binding(dev: &Device, t: &Tensor, what: &'static str) -> Result<()> {
+    let limit = dev.max_binding_size();
+    if t.bytes() > limit {
+        return Err(Error::TooLarge {
+            what,
+            bytes: t.bytes(),
+            limit_name: "max_storage_buffer_binding_size",
+            limit,
+        });
     }
     Ok(())
 }
@@ -126,6 +129,8 @@ struct ElementwiseParams {
     alpha: f32,
     beta: f32,
     classes: u32,
+    class_offset: u32,
+    _pad: [u32; 3],
 }
 
 const WRITE_OUT: u32 = 1;
@@ -190,7 +195,6 @@ impl<'a> Elementwise<'a> {
         expect_dtype(input, "input", "f32", &[DType::F32])?;
         expect_dtype(target, "target", "f32", &[DType::F32])?;
         expect_same_shape(input, target, self.op)?;
-        let mut tensors = vec![(input, "input"), (target, "target")];
         let mut flags = 0;
         if let Some(w) = self.weight {
             expect_dtype(w, "weight", "f32", &[DType::F32])?;
@@ -202,7 +206,6 @@ impl<'a> Elementwise<'a> {
                     input.shape()
                 )));
             }
-            tensors.push((w, "weight"));
             flags |= WEIGHTED;
         }
         let classes = input.shape().last().copied().unwrap_or(1);
@@ -215,17 +218,25 @@ impl<'a> Elementwise<'a> {
                     pw.len()
                 )));
             }
-            tensors.push((pw, "pos_weight"));
+            expect_one_binding(dev, pw, "pos_weight")?;
             flags |= POS_WEIGHTED;
         }
-        expect_bindable(dev, &tensors)?;
+        let tensors: Vec<&Tensor> = [Some(input), Some(target), self.weight, self.pos_weight]
+            .into_iter()
+            .flatten()
+            .collect();
+        expect_same_device(dev, &tensors)?;
         if self.log_target {
             flags |= LOG_TARGET;
         }
 
         let n = input.len();
-        let n4 = n.div_ceil(4);
-        let groups = reduce::workgroups_for(dev, n4 as u64);
+        let chunks = Chunks::plan(dev, n, 4, reduce::align_elements(dev, 4), "input")?;
+        let groups: Vec<u32> = chunks
+            .iter()
+            .map(|(_, len)| reduce::workgroups_for(dev, len.div_ceil(4) as u64))
+            .collect();
+        let total_groups: u32 = groups.iter().sum();
         let out = match divisor {
             Divisor::None => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
             Divisor::By(_) => None,
@@ -237,36 +248,61 @@ impl<'a> Elementwise<'a> {
         flags |= if out.is_some() { WRITE_OUT } else { 0 };
         flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
         let mut rec = Recorder::new(dev);
-        let params = rec.uniform(&ElementwiseParams {
-            n: n as u32,
-            n4: n4 as u32,
-            flags,
-            partial_base: 0,
-            grad_scale: divisor.grad_scale(),
-            alpha: self.alpha,
-            beta: self.beta,
-            classes: classes as u32,
-        });
-        let partials = rec.storage(&vec![0f32; groups as usize]);
+        let partials = rec.storage(&vec![0f32; total_groups as usize]);
         let unused = rec.storage(&[0f32; 4]);
-        rec.dispatch(
-            Kernel::Elementwise(self.math),
-            "elementwise",
-            &[
-                (0, &params),
-                (1, input.buffer()),
-                (2, target.buffer()),
-                (3, self.weight.unwrap_or(input).buffer()),
-                (4, &partials),
-                (5, out.as_ref().map_or(&unused, |t| t.buffer())),
-                (6, grad.as_ref().map_or(&unused, |t| t.buffer())),
-                (7, self.pos_weight.unwrap_or(input).buffer()),
-            ],
-            groups,
-        )?;
+        let mut partial_base = 0;
+        for ((first, len), groups) in chunks.iter().zip(groups) {
+            let params = rec.uniform(&ElementwiseParams {
+                n: len as u32,
+                n4: len.div_ceil(4) as u32,
+                flags,
+                partial_base,
+                grad_scale: divisor.grad_scale(),
+                alpha: self.alpha,
+                beta: self.beta,
+                classes: classes as u32,
+                class_offset: (first % classes) as u32,
+                _pad: [0; 3],
+            });
+            let chunk = |t: &'a Tensor| t.slot(first, len);
+            rec.dispatch(
+                Kernel::Elementwise(self.math),
+                "elementwise",
+                &[
+                    (0, (&params).into()),
+                    (1, chunk(input)),
+                    (2, chunk(target)),
+                    (3, chunk(self.weight.unwrap_or(input))),
+                    (4, (&partials).into()),
+                    (
+                        5,
+                        out.as_ref()
+                            .map_or((&unused).into(), |t| t.slot(first, len)),
+                    ),
+                    (
+                        6,
+                        grad.as_ref()
+                            .map_or((&unused).into(), |t| t.slot(first, len)),
+                    ),
+                    (
+                        7,
+                        self.pos_weight
+                            .map_or(chunk(input), |pw| pw.buffer().into()),
+                    ),
+                ],
+                groups,
+            )?;
+            partial_base += groups;
+        }
         let loss = match out {
             Some(out) => out,
-            None => reduce::finalize(&mut rec, dev, &partials, groups, divisor.denominator())?,
+            None => reduce::finalize(
+                &mut rec,
+                dev,
+                &partials,
+                total_groups,
+                divisor.denominator(),
+            )?,
         };
         rec.submit()?;
         Ok((loss, grad))

@@ -1,0 +1,164 @@
+//! Tensors larger than one storage binding are split into chunks whose partial sums the
+//! reduction combines. A device whose binding limit is lowered stands in for the 128 MiB of
+//! the software adapters, so the test needs no gigabytes; its results must match those of an
+//! unlimited device.
+
+mod common;
+use common::*;
+use wgpu_loss::*;
+
+fn limited(bytes: u64) -> Device {
+    Device::with_options(DeviceOptions::new().max_binding_size(bytes)).unwrap()
+}
+
+fn on(dev: &Device, data: &[f32], shape: &[usize]) -> Tensor {
+    Tensor::from_slice(dev, data, shape).unwrap()
+}
+
+fn read(t: &Tensor) -> Vec<f32> {
+    t.to_vec::<f32>().unwrap()
+}
+
+fn close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            approx::relative_eq!(x, y, epsilon = 1e-6, max_relative = 1e-5),
+            "{what}[{i}]: chunked {x}, whole {y}"
+        );
+    }
+}
+
+#[test]
+fn elementwise_losses_chunked_match_whole() {
+    let small = limited(4096); // 1,024 f32 per binding: ten chunks
+    let (rows, cols) = (1_429, 7); // 10,003 elements, rows not aligned to chunks
+    let n = rows * cols;
+    let mut rng = Rng::new(70);
+    let x = rng.vec(n, -3.0, 3.0);
+    let t = rng.vec(n, 0.0, 1.0);
+    let w = rng.vec(n, 0.5, 2.0);
+    let pw = rng.vec(cols, 0.5, 3.0);
+    let shape = [rows, cols];
+    for dev in [&small, device()] {
+        assert!(dev.max_binding_size() >= 4096);
+    }
+    let run = |dev: &Device| {
+        let (x, t) = (on(dev, &x, &shape), on(dev, &t, &shape));
+        let bce = BceWithLogitsLoss::new()
+            .weight(on(dev, &w, &shape))
+            .pos_weight(on(dev, &pw, &[cols]));
+        let (loss, grad) = bce.forward_with_grad(&x, &t).unwrap();
+        let none = bce
+            .clone()
+            .reduction(Reduction::None)
+            .forward(&x, &t)
+            .unwrap();
+        let (mse, mse_grad) = MseLoss::new()
+            .reduction(Reduction::Sum)
+            .forward_with_grad(&x, &t)
+            .unwrap();
+        [
+            read(&loss),
+            read(&grad),
+            read(&none),
+            read(&mse),
+            read(&mse_grad),
+        ]
+    };
+    let (chunked, whole) = (run(&small), run(device()));
+    for (k, (a, b)) in chunked.iter().zip(&whole).enumerate() {
+        close(a, b, &format!("output {k}"));
+    }
+}
+
+#[test]
+fn cross_entropy_chunked_matches_whole() {
+    let small = limited(64 * 1024); // 163 rows of 100 classes: chunks of 128 rows
+    let (rows, classes) = (1_000, 100);
+    let mut rng = Rng::new(71);
+    let x = rng.vec(rows * classes, -5.0, 5.0);
+    let y: Vec<i32> = (0..rows)
+        .map(|i| {
+            if i % 7 == 0 {
+                -100
+            } else {
+                rng.below(classes as u32) as i32
+            }
+        })
+        .collect();
+    let probs = rng.vec(rows * classes, 0.0, 0.02);
+    let w = rng.vec(classes, 0.5, 2.0);
+    let run = |dev: &Device| {
+        let logits = on(dev, &x, &[rows, classes]);
+        let labels = Tensor::from_slice(dev, &y, &[rows]).unwrap();
+        let ce = CrossEntropyLoss::new()
+            .weight(on(dev, &w, &[classes]))
+            .label_smoothing(0.1);
+        let (loss, grad) = ce.forward_with_grad(&logits, &labels).unwrap();
+        let none = ce
+            .clone()
+            .reduction(Reduction::None)
+            .forward(&logits, &labels)
+            .unwrap();
+        let p = on(dev, &probs, &[rows, classes]);
+        let (ploss, pgrad) = ce.forward_with_grad(&logits, &p).unwrap();
+        let (nll, nll_grad) = NllLoss::new().forward_with_grad(&logits, &labels).unwrap();
+        [
+            read(&loss),
+            read(&grad),
+            read(&none),
+            read(&ploss),
+            read(&pgrad),
+            read(&nll),
+            read(&nll_grad),
+        ]
+    };
+    let (chunked, whole) = (run(&small), run(device()));
+    for (k, (a, b)) in chunked.iter().zip(&whole).enumerate() {
+        close(a, b, &format!("output {k}"));
+    }
+}
+
+#[test]
+fn spatial_cross_entropy_chunked_matches_whole() {
+    let small = limited(16 * 1024);
+    let (n, c, d) = (300, 3, 5);
+    let mut rng = Rng::new(72);
+    let x = rng.vec(n * c * d, -5.0, 5.0);
+    let y: Vec<u32> = (0..n * d).map(|_| rng.below(c as u32)).collect();
+    let run = |dev: &Device| {
+        let labels = Tensor::from_slice(dev, &y, &[n, d]).unwrap();
+        let (loss, grad) = CrossEntropyLoss::new()
+            .reduction(Reduction::Sum)
+            .forward_with_grad(&on(dev, &x, &[n, c, d]), &labels)
+            .unwrap();
+        [read(&loss), read(&grad)]
+    };
+    let (chunked, whole) = (run(&small), run(device()));
+    for (k, (a, b)) in chunked.iter().zip(&whole).enumerate() {
+        close(a, b, &format!("output {k}"));
+    }
+}
+
+#[test]
+fn bad_label_in_a_later_chunk_is_reported_with_its_global_index() {
+    let small = limited(64 * 1024);
+    let (rows, classes) = (1_000, 100);
+    let mut y = vec![1u32; rows];
+    y[777] = 100;
+    let logits = on(&small, &vec![0.0; rows * classes], &[rows, classes]);
+    let labels = Tensor::from_slice(&small, &y, &[rows]).unwrap();
+    let err = cross_entropy(&logits, &labels, Reduction::Mean)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::LabelOutOfRange {
+            index: 777,
+            label: 100,
+            classes: 100
+        }
+    );
+}
