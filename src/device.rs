@@ -244,13 +244,19 @@ impl Device {
         let instance = wgpu::Instance::new(desc);
         let adapter = pick_adapter(&instance, &options).await?;
         let adapter_features = adapter.features();
+        // A lowered binding limit is asked of wgpu too, so its validation enforces it.
+        let mut limits = adapter.limits();
+        if let Some(max) = options.max_binding_size {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(max);
+        }
         let wanted =
             wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16 | wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgpu-loss"),
                 required_features: adapter_features & wanted,
-                required_limits: adapter.limits(),
+                required_limits: limits,
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
                 trace: wgpu::Trace::Off,

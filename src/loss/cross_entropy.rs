@@ -365,7 +365,13 @@ impl<'a> ClassLoss<'a> {
         };
         let status = rec.storage(&[u32::MAX]);
         let unused = rec.storage(&[0f32; 4]);
-        let weight = self.options.weight.as_ref().unwrap_or(logits);
+        // Bindings a kernel declares but this call does not read get a small read-only range.
+        let placeholder = logits.slot(0, 1);
+        let weight = self
+            .options
+            .weight
+            .as_ref()
+            .map_or(placeholder, |w| w.buffer().into());
         let (row_unit, logit_unit) = (inner, classes * inner);
         let denominator = if flags & SCALE_FROM_BUFFER != 0 {
             let groups: Vec<u32> = chunks
@@ -383,7 +389,7 @@ impl<'a> ClassLoss<'a> {
                     &[
                         (0, (&p).into()),
                         (2, span(target, row_unit, first, len)),
-                        (3, weight.buffer().into()),
+                        (3, weight),
                         (5, (&partials).into()),
                         (8, (&status).into()),
                     ],
@@ -407,15 +413,17 @@ impl<'a> ClassLoss<'a> {
             .collect();
         let total: u32 = groups.iter().sum();
         let partials = rec.storage(&vec![0f32; 2 * total as usize]);
-        let scale_in = denominator.as_ref().unwrap_or(logits).buffer();
+        let scale_in = denominator
+            .as_ref()
+            .map_or(placeholder, |t| t.buffer().into());
         let mut base = 0;
         for ((first, len), g) in chunks.iter().zip(groups) {
             let p = rec.uniform(&params(flags, first, len, base, total));
             let mut bindings = vec![
                 (0, (&p).into()),
                 (1, span(logits, logit_unit, first, len)),
-                (3, weight.buffer().into()),
-                (4, scale_in.into()),
+                (3, weight),
+                (4, scale_in),
                 (5, (&partials).into()),
                 (
                     6,

@@ -1,0 +1,278 @@
+//! Throughput of the losses against a plain single-threaded CPU loop run in the same process
+//! on the same data, so the ratio holds on a noisy machine.
+//!
+//! `cargo bench --bench losses` (all cases), or name cases: `cargo bench --bench losses -- mse`.
+//! Each timed call is the loss forward plus reading the scalar back (a full round trip).
+//! Criterion measures both sides; at the end a Markdown table gives the median time per call,
+//! GB/s (bytes the loss must read), elements/s and the ratio CPU time / GPU time (above 1:
+//! the GPU is faster).
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput};
+use wgpu_loss::{Device, Reduction, Tensor};
+
+/// Median seconds per call of each (case, side), from criterion's own samples.
+static SAMPLES: Mutex<BTreeMap<(String, &'static str), Vec<f64>>> = Mutex::new(BTreeMap::new());
+
+fn record(case: &str, side: &'static str, iters: u64, mut call: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        call();
+    }
+    let took = start.elapsed();
+    SAMPLES
+        .lock()
+        .unwrap()
+        .entry((case.to_string(), side))
+        .or_default()
+        .push(took.as_secs_f64() / iters as f64);
+    took
+}
+
+/// Pseudo-random f32 in [lo, hi) (SplitMix64), fast enough for 128M values.
+fn data(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (s ^ (s >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            lo + (hi - lo) * ((z >> 40) as f32 / (1u64 << 24) as f32)
+        })
+        .collect()
+}
+
+fn cpu_mse(x: &[f32], y: &[f32]) -> f32 {
+    x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f32>() / x.len() as f32
+}
+
+fn cpu_bce(p: &[f32], y: &[f32]) -> f32 {
+    let total: f32 = p
+        .iter()
+        .zip(y)
+        .map(|(&p, &y)| -(y * p.ln().max(-100.0) + (1.0 - y) * (1.0 - p).ln().max(-100.0)))
+        .sum();
+    total / p.len() as f32
+}
+
+fn cpu_ce(x: &[f32], labels: &[u32], classes: usize) -> f32 {
+    let total: f32 = x
+        .chunks(classes)
+        .zip(labels)
+        .map(|(row, &y)| {
+            let m = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let s: f32 = row.iter().map(|&v| (v - m).exp()).sum();
+            m + s.ln() - row[y as usize]
+        })
+        .sum();
+    total / labels.len() as f32
+}
+
+struct Case {
+    name: String,
+    elements: usize,
+    bytes: u64,
+}
+
+/// The mean of `f` over `n` terms, accumulated in f64: the check of both sides' results (the
+/// plain f32 loop drifts by 1e-3 at 1M elements and by 10% at 16M).
+fn mean64(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    (0..n).map(f).sum::<f64>() / n as f64
+}
+
+fn bench_case(
+    c: &mut Criterion,
+    case: Case,
+    want: f64,
+    mut gpu: impl FnMut() -> f32,
+    mut cpu: impl FnMut() -> f32,
+) {
+    let (g, plain) = (gpu(), cpu());
+    let (err, cpu_err) = ((g as f64 - want) / want, (plain as f64 - want) / want);
+    assert!(err.abs() < 1e-5, "{}: GPU {g} vs f64 {want}", case.name);
+    ERRORS.lock().unwrap().push((err.abs(), cpu_err.abs()));
+    let mut group = c.benchmark_group(&case.name);
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Bytes(case.bytes));
+    let name = case.name.clone();
+    group.bench_function("wgpu-loss", |b| {
+        b.iter_custom(|iters| {
+            record(&name, "gpu", iters, || {
+                black_box(gpu());
+            })
+        })
+    });
+    group.bench_function("cpu", |b| {
+        b.iter_custom(|iters| {
+            record(&name, "cpu", iters, || {
+                black_box(cpu());
+            })
+        })
+    });
+    group.finish();
+    CASES.lock().unwrap().push(case);
+}
+
+static CASES: Mutex<Vec<Case>> = Mutex::new(Vec::new());
+/// Relative error against f64 of (wgpu-loss, the CPU loop), per case.
+static ERRORS: Mutex<Vec<(f64, f64)>> = Mutex::new(Vec::new());
+
+const SIZES: [(&str, usize); 6] = [
+    ("4", 4),
+    ("1K", 1 << 10),
+    ("64K", 1 << 16),
+    ("1M", 1 << 20),
+    ("16M", 1 << 24),
+    ("64M", 1 << 26),
+];
+
+fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
+    for (label, n) in SIZES {
+        let (name_mse, name_bce) = (format!("mse/{label}"), format!("bce/{label}"));
+        if !filter(&name_mse) && !filter(&name_bce) {
+            continue;
+        }
+        let x = data(n, 0.001, 0.999, 1);
+        let y = data(n, 0.0, 1.0, 2);
+        let (tx, ty) = (
+            Tensor::from_slice(dev, &x, &[n]).unwrap(),
+            Tensor::from_slice(dev, &y, &[n]).unwrap(),
+        );
+        let bytes = 8 * n as u64;
+        if filter(&name_mse) {
+            let read = || {
+                wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap()[0]
+            };
+            let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
+            bench_case(
+                c,
+                Case {
+                    name: name_mse,
+                    elements: n,
+                    bytes,
+                },
+                want,
+                read,
+                || cpu_mse(&x, &y),
+            );
+        }
+        if filter(&name_bce) {
+            let read = || {
+                wgpu_loss::binary_cross_entropy(&tx, &ty, Reduction::Mean)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap()[0]
+            };
+            let want = mean64(n, |i| {
+                let (p, t) = (x[i] as f64, y[i] as f64);
+                -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
+            });
+            bench_case(
+                c,
+                Case {
+                    name: name_bce,
+                    elements: n,
+                    bytes,
+                },
+                want,
+                read,
+                || cpu_bce(&x, &y),
+            );
+        }
+    }
+    let mut ce_cases: Vec<(String, usize, usize)> = SIZES
+        .iter()
+        .map(|&(label, n)| (format!("ce/{label}"), n / n.min(1024), n.min(1024)))
+        .collect();
+    ce_cases.push(("ce/4096x32000".into(), 4096, 32_000));
+    ce_cases.push(("ce/1024x128256".into(), 1024, 128_256));
+    for (name, rows, classes) in ce_cases {
+        if !filter(&name) {
+            continue;
+        }
+        let x = data(rows * classes, -10.0, 10.0, 3);
+        let labels: Vec<u32> = (0..rows).map(|i| (i * 7919 % classes) as u32).collect();
+        let logits = Tensor::from_slice(dev, &x, &[rows, classes]).unwrap();
+        let lab = Tensor::from_slice(dev, &labels, &[rows]).unwrap();
+        let read = || {
+            wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean)
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap()[0]
+        };
+        let case = Case {
+            name,
+            elements: rows * classes,
+            bytes: 4 * (rows * classes + rows) as u64,
+        };
+        let want = mean64(rows, |r| {
+            let row = &x[r * classes..][..classes];
+            let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+            let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+            m + s.ln() - row[labels[r] as usize] as f64
+        });
+        bench_case(c, case, want, read, || cpu_ce(&x, &labels, classes));
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn human_time(s: f64) -> String {
+    match s {
+        s if s < 1e-3 => format!("{:.1} µs", s * 1e6),
+        s if s < 1.0 => format!("{:.2} ms", s * 1e3),
+        s => format!("{s:.2} s"),
+    }
+}
+
+fn main() {
+    let dev = Device::new().expect("no adapter for the benchmarks");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let filter = |name: &str| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()));
+    let mut c = Criterion::default().without_plots();
+    benches(&mut c, &dev, &filter);
+
+    let samples = SAMPLES.lock().unwrap();
+    println!(
+        "\nadapter: {} (subgroups: {})\n",
+        dev.info(),
+        dev.uses_subgroups()
+    );
+    println!(
+        "| case | elements | wgpu-loss / call | GB/s | elements/s | CPU loop / call | CPU GB/s | CPU time / GPU time | rel. error GPU / CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let errors = ERRORS.lock().unwrap();
+    for (case, (err, cpu_err)) in CASES.lock().unwrap().iter().zip(errors.iter()) {
+        let gpu = median(&samples[&(case.name.clone(), "gpu")]);
+        let cpu = median(&samples[&(case.name.clone(), "cpu")]);
+        println!(
+            "| {} | {} | {} | {:.2} | {:.3e} | {} | {:.2} | {:.2}x | {err:.0e} / {cpu_err:.0e} |",
+            case.name,
+            case.elements,
+            human_time(gpu),
+            case.bytes as f64 / gpu / 1e9,
+            case.elements as f64 / gpu,
+            human_time(cpu),
+            case.bytes as f64 / cpu / 1e9,
+            cpu / gpu
+        );
+    }
+}
