@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use wgpu_loss::{Device, Reduction, Tensor};
+use wgpu_loss::{Device, DeviceOptions, Grid, Reduction, Tensor};
 
 /// Median seconds per call of each (case, side), from criterion's own samples.
 static SAMPLES: Mutex<BTreeMap<(String, &'static str), Vec<f64>>> = Mutex::new(BTreeMap::new());
@@ -240,7 +240,19 @@ fn human_time(s: f64) -> String {
 }
 
 fn main() {
-    let dev = Device::new().expect("no adapter for the benchmarks");
+    // WGPU_LOSS_GRID=items_per_invocation,max_workgroups overrides the grid, for tuning.
+    let mut options = DeviceOptions::new();
+    if let Ok(grid) = std::env::var("WGPU_LOSS_GRID") {
+        let v: Vec<u32> = grid
+            .split(',')
+            .map(|p| p.trim().parse().expect("WGPU_LOSS_GRID=a,b"))
+            .collect();
+        options = options.grid(Grid {
+            items_per_invocation: v[0],
+            max_workgroups: v[1],
+        });
+    }
+    let dev = Device::with_options(options).expect("no adapter for the benchmarks");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))

@@ -6,12 +6,13 @@ mod dtype;
 mod error;
 mod loss;
 mod pipeline;
+mod pool;
 mod record;
 mod reduce;
 pub mod shaders;
 mod tensor;
 
-pub use device::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, PowerPreference};
+pub use device::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, Grid, PowerPreference};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use loss::Reduction;

@@ -33,6 +33,8 @@ pub(crate) struct Recorder<'d> {
     dev: &'d Device,
     encoder: wgpu::CommandEncoder,
     scope: wgpu::ErrorScopeGuard,
+    /// Pooled buffers this call uses, given back after its submission.
+    taken: Vec<wgpu::Buffer>,
 }
 
 impl<'d> Recorder<'d> {
@@ -46,46 +48,58 @@ impl<'d> Recorder<'d> {
             dev,
             encoder,
             scope,
+            taken: Vec::new(),
         }
     }
 
-    /// A uniform buffer holding `value`.
-    pub(crate) fn uniform<T: bytemuck::Pod>(&self, value: &T) -> wgpu::Buffer {
-        self.dev
-            .inner
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("wgpu-loss params"),
-                contents: bytemuck::bytes_of(value),
-                usage: wgpu::BufferUsages::UNIFORM,
-            })
+    /// A uniform buffer holding `value`, from the device's pool.
+    pub(crate) fn uniform<T: bytemuck::Pod>(&mut self, value: &T) -> wgpu::Buffer {
+        let usage = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        self.pooled(bytemuck::bytes_of(value), usage)
     }
 
-    /// A storage buffer holding `data` (scratch: partial sums, status words).
+    /// A storage buffer holding `data` for this call alone (partial sums), from the pool.
+    pub(crate) fn scratch<T: bytemuck::Pod>(&mut self, data: &[T]) -> wgpu::Buffer {
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        self.pooled(bytemuck::cast_slice(data), usage)
+    }
+
+    fn pooled(&mut self, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let inner = &self.dev.inner;
+        let buffer = inner.pool.take(&inner.device, bytes.len() as u64, usage);
+        inner.queue.write_buffer(&buffer, 0, bytes);
+        self.taken.push(buffer.clone());
+        buffer
+    }
+
+    /// A storage buffer holding `data` that outlives the call (a status word read later).
     pub(crate) fn storage<T: bytemuck::Pod>(&self, data: &[T]) -> wgpu::Buffer {
         self.dev
             .inner
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("wgpu-loss scratch"),
+                label: Some("wgpu-loss status"),
                 contents: bytemuck::cast_slice(data),
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             })
     }
 
-    /// Records `workgroups` workgroups of `entry`, with each `(binding, buffer)` bound. The
-    /// bindings must be exactly those that the entry point uses.
+    /// Records `workgroups` workgroups of `entry`, specialised by `flags` (see
+    /// [`Kernel::flag_names`]), with each `(binding, buffer)` bound. The bindings must be
+    /// exactly those that the entry point uses.
     pub(crate) fn dispatch(
         &mut self,
         kernel: Kernel,
         entry: &'static str,
+        flags: u32,
         bindings: &[(u32, Slot)],
         workgroups: u32,
     ) -> Result<()> {
         let inner = &self.dev.inner;
-        let pipeline = inner
-            .pipelines
-            .get(&inner.device, inner.caps.subgroups, kernel, entry)?;
+        let pipeline =
+            inner
+                .pipelines
+                .get(&inner.device, inner.caps.subgroups, kernel, entry, flags)?;
         let entries: Vec<wgpu::BindGroupEntry> = bindings
             .iter()
             .map(|&(binding, slot)| wgpu::BindGroupEntry {
@@ -118,6 +132,9 @@ impl<'d> Recorder<'d> {
     pub(crate) fn submit(self) -> Result<()> {
         let inner = &self.dev.inner;
         inner.queue.submit([self.encoder.finish()]);
+        for buffer in self.taken {
+            inner.pool.give(buffer);
+        }
         match pollster::block_on(self.scope.pop()) {
             Some(e) => Err(Error::Gpu(e.to_string())),
             None => Ok(()),

@@ -1,6 +1,6 @@
 //! Grid sizing and the second reduction pass shared by every loss.
 
-use crate::device::{Device, DeviceType};
+use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::record::Recorder;
@@ -10,19 +10,17 @@ use crate::tensor::Tensor;
 /// Invocations per workgroup: `WG` in `wgsl/reduce_*.wgsl`.
 pub(crate) const WG: u32 = 256;
 
-/// Workgroups for a grid-stride pass over `items` work items (vec4s, rows).
-///
-/// A software adapter runs workgroups one after another on a few CPU threads and pays for each
-/// one (~13 µs on lavapipe, ~50 µs on llvmpipe), so it gets few, long workgroups: about 64
-/// items per invocation, at most 256 workgroups. A GPU gets about 4 items per invocation, up
-/// to 2,048 workgroups (over 500K invocations: enough to fill the largest GPUs).
+/// Workgroups for a grid-stride pass over `items` work items (vec4s, rows), following the
+/// device's [`Grid`](crate::Grid).
 pub(crate) fn workgroups_for(dev: &Device, items: u64) -> u32 {
-    let (per_invocation, cap) = match dev.info().device_type {
-        DeviceType::Cpu => (64, 256),
-        _ => (4, 2048),
-    };
-    let groups = items.div_ceil(per_invocation * WG as u64);
-    groups.clamp(1, cap.min(dev.inner.caps.max_workgroups as u64)) as u32
+    let grid = dev.inner.grid;
+    let groups = items.div_ceil(grid.items_per_invocation.max(1) as u64 * WG as u64);
+    groups.clamp(
+        1,
+        grid.max_workgroups
+            .min(dev.inner.caps.max_workgroups)
+            .max(1) as u64,
+    ) as u32
 }
 
 /// How `finalize` turns the sum of the partials into the result.
@@ -65,6 +63,7 @@ pub(crate) fn finalize(
     rec.dispatch(
         Kernel::Finalize,
         "finalize",
+        0,
         &[
             (0, (&params).into()),
             (1, partials.into()),

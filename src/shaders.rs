@@ -93,6 +93,32 @@ impl Kernel {
         }
     }
 
+    /// The names of the module's boolean pipeline constants, bit `i` of a call's flags
+    /// setting the `i`-th.
+    pub(crate) fn flag_names(self) -> &'static [&'static str] {
+        match self {
+            Kernel::Finalize => &[],
+            Kernel::Elementwise(_) => &[
+                "WRITE_OUT",
+                "WRITE_GRAD",
+                "WEIGHTED",
+                "POS_WEIGHTED",
+                "LOG_TARGET",
+                "FINAL",
+            ],
+            Kernel::CrossEntropy => &[
+                "WRITE_OUT",
+                "WRITE_GRAD",
+                "WEIGHTED",
+                "HAS_IGNORE",
+                "SCALE_FROM_BUFFER",
+                "SMOOTHED",
+                "FINAL",
+                "MEAN_BY_WEIGHT",
+            ],
+        }
+    }
+
     /// The module's WGSL: reduction, then the loss's math, then the driver.
     pub(crate) fn source(self, subgroups: bool) -> String {
         let reduce = if subgroups {

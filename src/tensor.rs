@@ -304,31 +304,24 @@ impl LabelCheck {
 /// Four bytes of `tensor` at `offset`.
 fn read_range(tensor: &Tensor, offset: u64) -> Result<Vec<u8>> {
     let dev = &tensor.device.inner;
-    let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("wgpu-loss staging"),
-        size: 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let staging = dev.pool.take(&dev.device, 4, STAGING);
     let mut encoder = dev
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
     encoder.copy_buffer_to_buffer(tensor.buffer(), offset, &staging, 0, 4);
     dev.queue.submit([encoder.finish()]);
-    map_and_read(&tensor.device, &staging)
+    map_and_read(&tensor.device, staging, 4)
 }
+
+const STAGING: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 /// Copies the first `size` bytes of each buffer into one staging buffer, and reads it back
 /// in one round trip.
 pub(crate) fn read_buffers(device: &Device, parts: &[(&wgpu::Buffer, u64)]) -> Result<Vec<u8>> {
     let dev = &device.inner;
     let total: u64 = parts.iter().map(|(_, size)| size).sum();
-    let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("wgpu-loss staging"),
-        size: total,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let staging = dev.pool.take(&dev.device, total, STAGING);
     let mut encoder = dev
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
@@ -338,12 +331,14 @@ pub(crate) fn read_buffers(device: &Device, parts: &[(&wgpu::Buffer, u64)]) -> R
         offset += size;
     }
     dev.queue.submit([encoder.finish()]);
-    map_and_read(device, &staging)
+    map_and_read(device, staging, total)
 }
 
-fn map_and_read(device: &Device, staging: &wgpu::Buffer) -> Result<Vec<u8>> {
+/// Maps the first `size` bytes of a pooled staging buffer, copies them out, and gives the
+/// buffer back to the pool.
+fn map_and_read(device: &Device, staging: wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    staging.map_async(wgpu::MapMode::Read, .., move |r| {
+    staging.map_async(wgpu::MapMode::Read, ..size, move |r| {
         let _ = tx.send(r);
     });
     device
@@ -355,9 +350,10 @@ fn map_and_read(device: &Device, staging: &wgpu::Buffer) -> Result<Vec<u8>> {
         .map_err(|_| Error::Gpu("readback callback never ran".into()))?
         .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
     let bytes = staging
-        .get_mapped_range(..)
+        .get_mapped_range(..size)
         .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
         .to_vec();
     staging.unmap();
+    device.inner.pool.give(staging);
     Ok(bytes)
 }

@@ -24,22 +24,27 @@ struct CeParams {
     rows: u32,           // N * D
     classes: u32,        // C
     inner: u32,          // D
-    flags: u32,          // WRITE_OUT | WRITE_GRAD | WEIGHTED | HAS_IGNORE | SCALE_FROM_BUFFER
+    _flags: u32,         // unused: the options are pipeline constants, below
     ignore_index: i32,
-    smoothing: f32,      // eps
+    smoothing: f32,      // eps (used when SMOOTHED)
     grad_scale: f32,     // s, unless SCALE_FROM_BUFFER: then 1 / scale_in[0]
     weight_total: f32,   // W
     partial_base: u32,   // first slot of this dispatch in `partials`
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
     row_offset: u32,     // index of this chunk's first row in the whole tensor
-    _pad: u32,
+    divisor: f32,        // FINAL without MEAN_BY_WEIGHT: the reduction's divisor
 }
 
-const WRITE_OUT: u32 = 1u;
-const WRITE_GRAD: u32 = 2u;
-const WEIGHTED: u32 = 4u;
-const HAS_IGNORE: u32 = 8u;
-const SCALE_FROM_BUFFER: u32 = 16u;
+// The call's options, fixed when the pipeline is built, so the compiler drops every branch
+// a call does not take.
+override WRITE_OUT: bool = false;         // write the per-row loss (reduction none)
+override WRITE_GRAD: bool = false;        // write the gradient
+override WEIGHTED: bool = false;          // class weights
+override HAS_IGNORE: bool = false;        // skip rows labelled ignore_index
+override SCALE_FROM_BUFFER: bool = false; // gradient scale is 1 / scale_in[0]
+override SMOOTHED: bool = false;          // label smoothing > 0
+override FINAL: bool = false;             // one workgroup in all: write the result itself
+override MEAN_BY_WEIGHT: bool = false;    // FINAL: divide by the rows' summed weights
 
 @group(0) @binding(0) var<uniform> params: CeParams;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -52,12 +57,8 @@ const SCALE_FROM_BUFFER: u32 = 16u;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(9) var<storage, read> targets: array<f32>;
 
-fn has(flag: u32) -> bool {
-    return (params.flags & flag) != 0u;
-}
-
 fn weight_of(c: u32) -> f32 {
-    if has(WEIGHTED) {
+    if WEIGHTED {
         return class_weight[c];
     }
     return 1.0;
@@ -72,7 +73,7 @@ fn row_base(row: u32) -> u32 {
 // The row's class, or -1 when the row is ignored or its label is out of range (recorded).
 fn target_of(row: u32) -> i32 {
     let raw = labels[row];
-    if has(HAS_IGNORE) && bitcast<i32>(raw) == params.ignore_index {
+    if HAS_IGNORE && bitcast<i32>(raw) == params.ignore_index {
         return -1;
     }
     // A negative i32 label reads as a u32 of at least 2^31, so one test covers both ends.
@@ -91,7 +92,7 @@ fn denominator_of(t: i32) -> f32 {
 }
 
 fn grad_scale() -> f32 {
-    if has(SCALE_FROM_BUFFER) {
+    if SCALE_FROM_BUFFER {
         return 1.0 / scale_in[0];
     }
     return params.grad_scale;
@@ -105,7 +106,7 @@ fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
     let y = u32(t);
     let eps = params.smoothing;
     var l = (1.0 - eps) * weight_of(y) * ((m - logits[base + y * params.inner]) + log1p_r);
-    if eps > 0.0 {
+    if SMOOTHED {
         l += eps / f32(params.classes) * (params.weight_total * (m + log1p_r) - sum_wx);
     }
     return l;
@@ -126,13 +127,17 @@ fn grad_at(c: u32, v: f32, t: i32, m: f32, log1p_r: f32, scale: f32) -> f32 {
     let eps = params.smoothing;
     let onehot = select(0.0, 1.0, c == u32(t));
     var g = (1.0 - eps) * weight_of(u32(t)) * (p - onehot);
-    if eps > 0.0 {
+    if SMOOTHED {
         g += eps / f32(params.classes) * (params.weight_total * p - weight_of(c));
     }
     return scale * g;
 }
 
 fn write_partials(ids: Ids, loss: f32, den: f32) {
+    if FINAL {
+        partials[0] = loss / select(params.divisor, den, MEAN_BY_WEIGHT);
+        return;
+    }
     partials[params.partial_base + ids.wg.x] = loss;
     partials[params.partial_count + params.partial_base + ids.wg.x] = den;
 }
@@ -152,13 +157,13 @@ fn ce_rows(ids: Ids) {
         for (var c = ids.lid; c < classes; c += WG) {
             let v = logits[base + c * stride];
             st = stats_push(st, v);
-            if params.smoothing > 0.0 {
+            if SMOOTHED {
                 sum_wx += weight_of(c) * v;
             }
         }
         let rs = workgroup_stats(st, vec2<f32>(sum_wx, 0.0), ids);
         let t = target_of(row);
-        if has(WRITE_GRAD) {
+        if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
                 grad[i] = grad_at(c, logits[i], t, rs.m, rs.log1p_r, scale);
@@ -168,7 +173,7 @@ fn ce_rows(ids: Ids) {
             let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra.x);
             loss_acc += l;
             den_acc += denominator_of(t);
-            if has(WRITE_OUT) {
+            if WRITE_OUT {
                 out[row] = l;
             }
         }
@@ -193,13 +198,13 @@ fn ce_small(ids: Ids) {
         for (var c = 0u; c < classes; c++) {
             let v = logits[base + c * stride];
             st = stats_push(st, v);
-            if params.smoothing > 0.0 {
+            if SMOOTHED {
                 sum_wx += weight_of(c) * v;
             }
         }
         let log1p_r = log1p(st.r);
         let t = target_of(row);
-        if has(WRITE_GRAD) {
+        if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
                 grad[i] = grad_at(c, logits[i], t, st.m, log1p_r, scale);
@@ -208,7 +213,7 @@ fn ce_small(ids: Ids) {
         let l = row_loss(base, t, st.m, log1p_r, sum_wx);
         loss_acc += l;
         den_acc += denominator_of(t);
-        if has(WRITE_OUT) {
+        if WRITE_OUT {
             out[row] = l;
         }
     }
@@ -231,14 +236,14 @@ fn nll_rows(ids: Ids) {
         if t >= 0 {
             l = -weight_of(u32(t)) * logits[base + u32(t) * params.inner];
         }
-        if has(WRITE_GRAD) {
+        if WRITE_GRAD {
             for (var c = 0u; c < params.classes; c++) {
                 grad[base + c * params.inner] = select(0.0, -scale * weight_of(c), i32(c) == t);
             }
         }
         loss_acc += l;
         den_acc += denominator_of(t);
-        if has(WRITE_OUT) {
+        if WRITE_OUT {
             out[row] = l;
         }
     }
@@ -291,7 +296,7 @@ fn ce_probs_rows(ids: Ids) {
             ab += vec2<f32>(q, q * v);
         }
         let rs = workgroup_stats(st, ab, ids);
-        if has(WRITE_GRAD) {
+        if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
                 let p = softmax_at(logits[i], rs.m, rs.log1p_r);
@@ -301,7 +306,7 @@ fn ce_probs_rows(ids: Ids) {
         if ids.lid == 0u {
             let l = probs_loss(rs.m, rs.log1p_r, rs.extra.x, rs.extra.y);
             loss_acc += l;
-            if has(WRITE_OUT) {
+            if WRITE_OUT {
                 out[row] = l;
             }
         }
@@ -330,7 +335,7 @@ fn ce_probs_small(ids: Ids) {
             ab += vec2<f32>(q, q * v);
         }
         let log1p_r = log1p(st.r);
-        if has(WRITE_GRAD) {
+        if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
                 let p = softmax_at(logits[i], st.m, log1p_r);
@@ -339,7 +344,7 @@ fn ce_probs_small(ids: Ids) {
         }
         let l = probs_loss(st.m, log1p_r, ab.x, ab.y);
         loss_acc += l;
-        if has(WRITE_OUT) {
+        if WRITE_OUT {
             out[row] = l;
         }
     }

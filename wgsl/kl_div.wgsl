@@ -3,14 +3,14 @@
 //   target log p (flag):  exp(y) (y - x);                 derivative -exp(y)
 
 fn target_prob4(y: vec4<f32>) -> vec4<f32> {
-    if (params.flags & LOG_TARGET) != 0u {
+    if LOG_TARGET {
         return exp(y);
     }
     return y;
 }
 
 fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
-    if (params.flags & LOG_TARGET) != 0u {
+    if LOG_TARGET {
         return exp(y) * (y - x);
     }
     return select(y * (log(y) - x), vec4<f32>(0.0), y == vec4<f32>(0.0));

@@ -151,11 +151,15 @@ pub(crate) enum ClassKernel {
 /// Below this many classes a row goes to one invocation, from there to a whole workgroup.
 const SMALL_CLASSES: usize = 64;
 
+// Bits of the pipeline constants of `cross_entropy.wgsl`, in `Kernel::flag_names` order.
 const WRITE_OUT: u32 = 1;
 const WRITE_GRAD: u32 = 2;
 const WEIGHTED: u32 = 4;
 const HAS_IGNORE: u32 = 8;
 const SCALE_FROM_BUFFER: u32 = 16;
+const SMOOTHED: u32 = 32;
+const FINAL: u32 = 64;
+const MEAN_BY_WEIGHT: u32 = 128;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -163,7 +167,7 @@ struct CeParams {
     rows: u32,
     classes: u32,
     inner: u32,
-    flags: u32,
+    _flags: u32,
     ignore_index: i32,
     smoothing: f32,
     grad_scale: f32,
@@ -171,7 +175,7 @@ struct CeParams {
     partial_base: u32,
     partial_count: u32,
     row_offset: u32,
-    _pad: u32,
+    divisor: f32,
 }
 
 /// Logits `[N, C, d…]` seen as `rows = N·d…` rows of `classes` values `inner = d…` apart.
@@ -297,6 +301,9 @@ impl<'a> ClassLoss<'a> {
         if ignore {
             flags |= HAS_IGNORE;
         }
+        if eps > 0.0 {
+            flags |= SMOOTHED;
+        }
 
         let rows = shape.rows;
         let (classes, inner) = (shape.classes, shape.inner);
@@ -348,12 +355,16 @@ impl<'a> ClassLoss<'a> {
             None => classes as f32,
         };
 
+        let divisor = match reduction {
+            Reduction::Mean if probs => rows as f32,
+            _ => 1.0,
+        };
         let mut rec = Recorder::new(dev);
-        let params = |flags: u32, first: usize, len: usize, base: u32, count: u32| CeParams {
+        let params = |first: usize, len: usize, base: u32, count: u32| CeParams {
             rows: (len * inner) as u32,
             classes: classes as u32,
             inner: inner as u32,
-            flags,
+            _flags: 0,
             ignore_index: self.options.ignore_index,
             smoothing: eps,
             grad_scale,
@@ -361,10 +372,10 @@ impl<'a> ClassLoss<'a> {
             partial_base: base,
             partial_count: count,
             row_offset: (first * inner) as u32,
-            _pad: 0,
+            divisor,
         };
         let status = rec.storage(&[u32::MAX]);
-        let unused = rec.storage(&[0f32; 4]);
+        let unused = dev.placeholder();
         // Bindings a kernel declares but this call does not read get a small read-only range.
         let placeholder = logits.slot(0, 1);
         let weight = self
@@ -379,13 +390,14 @@ impl<'a> ClassLoss<'a> {
                 .map(|(_, len)| per_row_groups(dev, len * inner, 1))
                 .collect();
             let total: u32 = groups.iter().sum();
-            let partials = rec.storage(&vec![0f32; total as usize]);
+            let partials = rec.scratch(&vec![0f32; total as usize]);
             let mut base = 0;
             for ((first, len), g) in chunks.iter().zip(groups) {
-                let p = rec.uniform(&params(flags, first, len, base, total));
+                let p = rec.uniform(&params(first, len, base, total));
                 rec.dispatch(
                     Kernel::CrossEntropy,
                     "ce_denominator",
+                    flags,
                     &[
                         (0, (&p).into()),
                         (2, span(target, row_unit, first, len)),
@@ -412,13 +424,26 @@ impl<'a> ClassLoss<'a> {
             .map(|(_, len)| groups_of(len * inner))
             .collect();
         let total: u32 = groups.iter().sum();
-        let partials = rec.storage(&vec![0f32; 2 * total as usize]);
         let scale_in = denominator
             .as_ref()
             .map_or(placeholder, |t| t.buffer().into());
+        // One workgroup in all writes the result itself: no second pass.
+        let result = match (&out, total) {
+            (None, 1) => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
+            _ => None,
+        };
+        let main_flags = match (&result, reduction, probs) {
+            (None, ..) => flags,
+            (Some(_), Reduction::Mean, false) => flags | FINAL | MEAN_BY_WEIGHT,
+            (Some(_), ..) => flags | FINAL,
+        };
+        let partials = match &result {
+            Some(t) => t.buffer().clone(),
+            None => rec.scratch(&vec![0f32; 2 * total as usize]),
+        };
         let mut base = 0;
         for ((first, len), g) in chunks.iter().zip(groups) {
-            let p = rec.uniform(&params(flags, first, len, base, total));
+            let p = rec.uniform(&params(first, len, base, total));
             let mut bindings = vec![
                 (0, (&p).into()),
                 (1, span(logits, logit_unit, first, len)),
@@ -428,12 +453,12 @@ impl<'a> ClassLoss<'a> {
                 (
                     6,
                     out.as_ref()
-                        .map_or((&unused).into(), |t| span(t, row_unit, first, len)),
+                        .map_or(unused.into(), |t| span(t, row_unit, first, len)),
                 ),
                 (
                     7,
                     grad.as_ref()
-                        .map_or((&unused).into(), |t| span(t, logit_unit, first, len)),
+                        .map_or(unused.into(), |t| span(t, logit_unit, first, len)),
                 ),
             ];
             if probs {
@@ -444,12 +469,12 @@ impl<'a> ClassLoss<'a> {
                     (8, (&status).into()),
                 ]);
             }
-            rec.dispatch(Kernel::CrossEntropy, entry, &bindings, g)?;
+            rec.dispatch(Kernel::CrossEntropy, entry, main_flags, &bindings, g)?;
             base += g;
         }
-        let loss = match out {
-            Some(out) => out,
-            None => {
+        let loss = match (out, result) {
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => {
                 let denominator = match reduction {
                     Reduction::Mean if probs => Denominator::Fixed(rows as f32),
                     Reduction::Mean => Denominator::Partials,

@@ -101,12 +101,17 @@ impl Divisor {
         }
     }
 
+    /// The number the sum is divided by (1 for `None`).
+    pub(crate) fn value(self) -> f32 {
+        match self {
+            Divisor::None => 1.0,
+            Divisor::By(d) => d,
+        }
+    }
+
     /// How `finalize` divides the sum.
     pub(crate) fn denominator(self) -> Denominator {
-        match self {
-            Divisor::None => Denominator::Fixed(1.0),
-            Divisor::By(d) => Denominator::Fixed(d),
-        }
+        Denominator::Fixed(self.value())
     }
 
     /// The gradient's factor: 1 / divisor (1 for `None`).
@@ -123,21 +128,24 @@ impl Divisor {
 struct ElementwiseParams {
     n: u32,
     n4: u32,
-    flags: u32,
+    _flags: u32,
     partial_base: u32,
     grad_scale: f32,
     alpha: f32,
     beta: f32,
     classes: u32,
     class_offset: u32,
-    _pad: [u32; 3],
+    divisor: f32,
+    _pad: [u32; 2],
 }
 
+// Bits of the pipeline constants of `elementwise.wgsl`, in `Kernel::flag_names` order.
 const WRITE_OUT: u32 = 1;
 const WRITE_GRAD: u32 = 2;
 const WEIGHTED: u32 = 4;
 const POS_WEIGHTED: u32 = 8;
 const LOG_TARGET: u32 = 16;
+const FINAL: u32 = 32;
 
 /// One call of an element-wise loss: inputs, optional weights, the loss's parameters.
 pub(crate) struct Elementwise<'a> {
@@ -247,27 +255,38 @@ impl<'a> Elementwise<'a> {
         };
         flags |= if out.is_some() { WRITE_OUT } else { 0 };
         flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
+        // One workgroup in all writes the result itself: no second pass.
+        let result = match (&out, total_groups) {
+            (None, 1) => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
+            _ => None,
+        };
+        flags |= if result.is_some() { FINAL } else { 0 };
         let mut rec = Recorder::new(dev);
-        let partials = rec.storage(&vec![0f32; total_groups as usize]);
-        let unused = rec.storage(&[0f32; 4]);
+        let partials = match &result {
+            Some(t) => t.buffer().clone(),
+            None => rec.scratch(&vec![0f32; total_groups as usize]),
+        };
+        let unused = dev.placeholder();
         let mut partial_base = 0;
         for ((first, len), groups) in chunks.iter().zip(groups) {
             let params = rec.uniform(&ElementwiseParams {
                 n: len as u32,
                 n4: len.div_ceil(4) as u32,
-                flags,
+                _flags: 0,
                 partial_base,
                 grad_scale: divisor.grad_scale(),
                 alpha: self.alpha,
                 beta: self.beta,
                 classes: classes as u32,
                 class_offset: (first % classes) as u32,
-                _pad: [0; 3],
+                divisor: divisor.value(),
+                _pad: [0; 2],
             });
             let chunk = |t: &'a Tensor| t.slot(first, len);
             rec.dispatch(
                 Kernel::Elementwise(self.math),
                 "elementwise",
+                flags,
                 &[
                     (0, (&params).into()),
                     (1, chunk(input)),
@@ -276,13 +295,11 @@ impl<'a> Elementwise<'a> {
                     (4, (&partials).into()),
                     (
                         5,
-                        out.as_ref()
-                            .map_or((&unused).into(), |t| t.slot(first, len)),
+                        out.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
                     ),
                     (
                         6,
-                        grad.as_ref()
-                            .map_or((&unused).into(), |t| t.slot(first, len)),
+                        grad.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
                     ),
                     (
                         7,
@@ -294,9 +311,9 @@ impl<'a> Elementwise<'a> {
             )?;
             partial_base += groups;
         }
-        let loss = match out {
-            Some(out) => out,
-            None => reduce::finalize(
+        let loss = match (out, result) {
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => reduce::finalize(
                 &mut rec,
                 dev,
                 &partials,
