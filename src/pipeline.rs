@@ -6,9 +6,12 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::shaders::Kernel;
 
+/// A pipeline's identity: kernel, entry point, and the flags of its pipeline constants.
+type PipelineKey = (Kernel, &'static str, u32);
+
 #[derive(Default)]
 pub(crate) struct PipelineCache {
-    pipelines: Mutex<HashMap<(Kernel, &'static str, u32), Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
 }
 
 impl PipelineCache {
