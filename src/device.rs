@@ -1,6 +1,6 @@
 //! The GPU context: adapter choice, the wgpu device and queue, and the compiled pipelines.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineCache;
@@ -243,6 +243,8 @@ pub(crate) struct DeviceInner {
     pub pool: BufferPool,
     /// 16 bytes bound where a kernel declares an output that a call does not write.
     pub placeholder: wgpu::Buffer,
+    /// Why the device was lost, once it is (devices this crate opened).
+    pub lost: Arc<Mutex<Option<String>>>,
 }
 
 /// The GPU context: a wgpu device and queue plus the pipelines compiled for it.
@@ -317,6 +319,15 @@ impl Device {
             log::error!("uncaptured wgpu error: {e}");
         }));
         let dev = Self::build(device, queue, &options);
+        let lost = dev.inner.lost.clone();
+        dev.inner
+            .device
+            .set_device_lost_callback(move |reason, message| {
+                log::error!("wgpu-loss: device lost ({reason:?}): {message}");
+                if let Ok(mut lost) = lost.lock() {
+                    *lost = Some(format!("{reason:?}: {message}"));
+                }
+            });
         log::info!("wgpu-loss: adapter {}", dev.info());
         Ok(dev)
     }
@@ -324,7 +335,8 @@ impl Device {
     /// Wraps a device the caller already has, to share buffers with its own pipelines.
     ///
     /// The features the caller enabled decide the kernels used: with `Features::SUBGROUP`
-    /// the reductions use subgroup operations.
+    /// the reductions use subgroup operations. The caller's error handler and device-lost
+    /// callback stay in place; errors of this crate's calls still come back as [`Error`]s.
     pub fn from_wgpu(device: wgpu::Device, queue: wgpu::Queue) -> Self {
         Self::build(device, queue, &DeviceOptions::new())
     }
@@ -373,6 +385,7 @@ impl Device {
                 pipelines: PipelineCache::default(),
                 pool: BufferPool::default(),
                 placeholder,
+                lost: Arc::default(),
             }),
         }
     }
@@ -400,6 +413,14 @@ impl Device {
     /// The wgpu queue that this crate submits to.
     pub fn wgpu_queue(&self) -> &wgpu::Queue {
         &self.inner.queue
+    }
+
+    /// [`Error::Gpu`] once the device is lost.
+    pub(crate) fn check_alive(&self) -> Result<()> {
+        match self.inner.lost.lock().ok().and_then(|l| l.clone()) {
+            Some(why) => Err(Error::Gpu(format!("the device was lost ({why})"))),
+            None => Ok(()),
+        }
     }
 
     /// A buffer to bind for outputs a call leaves unwritten (compiled out by its flags).

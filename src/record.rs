@@ -32,24 +32,29 @@ impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {
 pub(crate) struct Recorder<'d> {
     dev: &'d Device,
     encoder: wgpu::CommandEncoder,
-    scope: wgpu::ErrorScopeGuard,
+    /// Out-of-memory, then validation errors (popped in reverse).
+    scopes: [wgpu::ErrorScopeGuard; 2],
     /// Pooled buffers this call uses, given back after its submission.
     taken: Vec<wgpu::Buffer>,
 }
 
 impl<'d> Recorder<'d> {
-    pub(crate) fn new(dev: &'d Device) -> Self {
+    pub(crate) fn new(dev: &'d Device) -> Result<Self> {
+        dev.check_alive()?;
         let device = &dev.inner.device;
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scopes = [
+            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            device.push_error_scope(wgpu::ErrorFilter::Validation),
+        ];
         let encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("wgpu-loss"),
         });
-        Recorder {
+        Ok(Recorder {
             dev,
             encoder,
-            scope,
+            scopes,
             taken: Vec::new(),
-        }
+        })
     }
 
     /// A uniform buffer holding `value`, from the device's pool.
@@ -135,9 +140,11 @@ impl<'d> Recorder<'d> {
         for buffer in self.taken {
             inner.pool.give(buffer);
         }
-        match pollster::block_on(self.scope.pop()) {
+        let [out_of_memory, validation] = self.scopes;
+        let errors = [validation, out_of_memory].map(|s| pollster::block_on(s.pop()));
+        match errors.into_iter().flatten().next() {
             Some(e) => Err(Error::Gpu(e.to_string())),
-            None => Ok(()),
+            None => self.dev.check_alive(),
         }
     }
 }

@@ -10,17 +10,43 @@ use crate::tensor::Tensor;
 /// Invocations per workgroup: `WG` in `wgsl/reduce_*.wgsl`.
 pub(crate) const WG: u32 = 256;
 
+/// Mesa's software adapters (llvmpipe, lavapipe) stop an invocation's loops after 65,535
+/// iterations in all (one counter for every loop of the shader, nested or not), silently: a
+/// row of 128,256 classes lost half its terms. Passes are sized so that no invocation loops
+/// more than this, leaving room for the reductions' own loops.
+pub(crate) const MAX_LOOP: u64 = 32_768;
+
 /// Workgroups for a grid-stride pass over `items` work items (vec4s, rows), following the
-/// device's [`Grid`](crate::Grid).
+/// device's [`Grid`](crate::Grid), and enough that no invocation loops more than `MAX_LOOP`
+/// times.
 pub(crate) fn workgroups_for(dev: &Device, items: u64) -> u32 {
     let grid = dev.inner.grid;
     let groups = items.div_ceil(grid.items_per_invocation.max(1) as u64 * WG as u64);
-    groups.clamp(
-        1,
-        grid.max_workgroups
-            .min(dev.inner.caps.max_workgroups)
-            .max(1) as u64,
-    ) as u32
+    clamp_groups(
+        dev,
+        groups
+            .min(grid.max_workgroups as u64)
+            .max(loop_floor(items)),
+    )
+}
+
+/// Workgroups for one workgroup per row (rows in a grid-stride loop).
+pub(crate) fn workgroup_per_row(dev: &Device, rows: u64) -> u32 {
+    let floor = rows.div_ceil(MAX_LOOP);
+    clamp_groups(
+        dev,
+        rows.min(dev.inner.grid.max_workgroups as u64).max(floor),
+    )
+}
+
+/// At least as many workgroups as keep each invocation within `MAX_LOOP` iterations, when
+/// the pass does `iterations` in all.
+pub(crate) fn loop_floor(iterations: u64) -> u64 {
+    iterations.div_ceil(MAX_LOOP * WG as u64)
+}
+
+pub(crate) fn clamp_groups(dev: &Device, groups: u64) -> u32 {
+    groups.clamp(1, dev.inner.caps.max_workgroups as u64) as u32
 }
 
 /// How `finalize` turns the sum of the partials into the result.

@@ -101,6 +101,11 @@ impl Tensor {
                 limit,
             });
         }
+        device.check_alive()?;
+        let scope = device
+            .inner
+            .device
+            .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(what),
             size: bytes,
@@ -109,6 +114,11 @@ impl Tensor {
                 | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!(
+                "allocating {bytes} bytes for {what}: {e}"
+            )));
+        }
         Ok(Tensor {
             device: device.clone(),
             buffer: Arc::new(buffer),
@@ -284,7 +294,10 @@ impl LabelCheck {
     fn error_at(&self, row: u32) -> Error {
         let offset = row as u64 * 4;
         let label = read_range(&self.labels, offset).map(|b| {
-            let raw = [b[0], b[1], b[2], b[3]];
+            let raw: [u8; 4] = b
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or([0xff; 4]);
             match self.labels.dtype {
                 DType::I32 => i32::from_le_bytes(raw) as i64,
                 _ => u32::from_le_bytes(raw) as i64,

@@ -120,3 +120,45 @@ fn confident_predictions_keep_relative_precision() {
         assert_all_close(&got, &ce_ref(&x, &y, classes), 2e-5, 0.0);
     }
 }
+
+#[test]
+fn rows_longer_than_a_software_loop_may_run() {
+    // llvmpipe and lavapipe stop any loop after 65,535 iterations; a row of 70,000 classes
+    // read by one invocation (many rows) or by a workgroup (few rows) must still be whole.
+    let classes = 70_000;
+    for rows in [3, 300] {
+        let mut rng = Rng::new(41 + rows as u64);
+        let x = rng.vec(rows * classes, -10.0, 10.0);
+        let y = labels(rows, classes as u32, &mut rng);
+        let logits = upload(&x, &[rows, classes]);
+        let lab = Tensor::from_slice(device(), &y, &[rows]).unwrap();
+        let (none, grad) = CrossEntropyLoss::new()
+            .reduction(Reduction::None)
+            .forward_with_grad(&logits, &lab)
+            .unwrap();
+        assert_all_close(
+            &none.to_vec::<f32>().unwrap(),
+            &ce_ref(&x, &y, classes),
+            1e-5,
+            1e-5,
+        );
+        let g = grad.to_vec::<f32>().unwrap();
+        let last = &g[(rows - 1) * classes..];
+        let total: f64 = last.iter().map(|&v| v as f64).sum();
+        assert!(
+            total.abs() < 1e-4,
+            "rows={rows}: a gradient row sums to {total}, not 0"
+        );
+        let nll = wgpu_loss::NllLoss::new()
+            .forward_with_grad(&logits, &lab)
+            .unwrap()
+            .1;
+        let g = nll.to_vec::<f32>().unwrap();
+        let r = rows - 1;
+        assert_eq!(
+            g[r * classes + y[r] as usize],
+            -1.0 / rows as f32,
+            "rows={rows}"
+        );
+    }
+}

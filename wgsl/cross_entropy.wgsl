@@ -236,10 +236,9 @@ fn nll_rows(ids: Ids) {
         if t >= 0 {
             l = -weight_of(u32(t)) * logits[base + u32(t) * params.inner];
         }
-        if WRITE_GRAD {
-            for (var c = 0u; c < params.classes; c++) {
-                grad[base + c * params.inner] = select(0.0, -scale * weight_of(c), i32(c) == t);
-            }
+        // The gradient is a new buffer, which wgpu zero-fills: only the label's element is set.
+        if WRITE_GRAD && t >= 0 {
+            grad[base + u32(t) * params.inner] = -scale * weight_of(u32(t));
         }
         loss_acc += l;
         den_acc += denominator_of(t);

@@ -151,16 +151,17 @@ pub(crate) enum ClassKernel {
 /// Below this many classes a row goes to one invocation, from there to a whole workgroup.
 const SMALL_CLASSES: usize = 64;
 
-/// Whether each row goes to one invocation (else to a whole workgroup). A GPU wants whole
-/// workgroups on long rows, for coalesced reads. A software adapter pays for every barrier of
-/// the workgroup reductions (a few per row): one invocation per row measured 9x faster at
-/// [16384 x 1024] and 1.2x at [4096 x 32000] on lavapipe, once there are rows enough to fill
-/// its SIMD lanes.
-fn row_per_invocation(dev: &Device, rows: usize, classes: usize) -> bool {
-    classes < SMALL_CLASSES || (dev.info().device_type == DeviceType::Cpu && rows >= 256)
+/// Whether each row goes to one invocation (else to a whole workgroup), reading it `passes`
+/// times. A GPU wants whole workgroups on long rows, for coalesced reads. A software adapter
+/// pays for every barrier of the workgroup reductions (a few per row): one invocation per row
+/// measured 9x faster at [16384 x 1024] and 1.2x at [4096 x 32000] on lavapipe, once there are
+/// rows enough to fill its SIMD lanes, and while a row fits the adapter's loop budget.
+fn row_per_invocation(dev: &Device, rows: usize, classes: usize, passes: usize) -> bool {
+    let cpu = dev.info().device_type == DeviceType::Cpu;
+    classes < SMALL_CLASSES
+        || (cpu && rows >= 256 && (classes * passes) as u64 <= reduce::MAX_LOOP / 2)
 }
 
-// Bits of the pipeline constants of `cross_entropy.wgsl`, in `Kernel::flag_names` order.
 const WRITE_OUT: u32 = 1;
 const WRITE_GRAD: u32 = 2;
 const WEIGHTED: u32 = 4;
@@ -325,7 +326,8 @@ impl<'a> ClassLoss<'a> {
             reduce::align_elements(dev, 4),
             "logits",
         )?;
-        let small = row_per_invocation(dev, rows, classes);
+        let passes = 1 + with_grad as usize;
+        let small = row_per_invocation(dev, rows, classes, passes);
         let entry = match (self.kernel, probs, small) {
             (ClassKernel::LogProbs, _, _) => "nll_rows",
             (ClassKernel::Softmax, false, true) => "ce_small",
@@ -335,8 +337,8 @@ impl<'a> ClassLoss<'a> {
         };
         let groups_of = |chunk_rows: usize| match (self.kernel, small) {
             (ClassKernel::LogProbs, _) => per_row_groups(dev, chunk_rows, 1),
-            (ClassKernel::Softmax, true) => per_row_groups(dev, chunk_rows, classes),
-            (ClassKernel::Softmax, false) => workgroup_per_row(dev, chunk_rows),
+            (ClassKernel::Softmax, true) => per_row_groups(dev, chunk_rows, classes * passes),
+            (ClassKernel::Softmax, false) => reduce::workgroup_per_row(dev, chunk_rows as u64),
         };
         let out = match reduction {
             Reduction::None => Some(Tensor::alloc(dev, &shape.row_shape, DType::F32, "loss")?),
@@ -368,7 +370,7 @@ impl<'a> ClassLoss<'a> {
             Reduction::Mean if probs => rows as f32,
             _ => 1.0,
         };
-        let mut rec = Recorder::new(dev);
+        let mut rec = Recorder::new(dev)?;
         let params = |first: usize, len: usize, base: u32, count: u32| CeParams {
             rows: (len * inner) as u32,
             classes: classes as u32,
@@ -523,15 +525,9 @@ fn weight_sum(options: &ClassOptions) -> Result<f32> {
     Ok(w.map_or(0.0, |w| w.iter().map(|&v| v as f64).sum::<f64>() as f32))
 }
 
-/// Workgroups for one invocation per row over rows of `classes` values.
-fn per_row_groups(dev: &Device, rows: usize, classes: usize) -> u32 {
-    reduce::workgroups_for(
-        dev,
-        (rows * classes).div_ceil(4).max(rows.div_ceil(64)) as u64,
-    )
-}
-
-/// Workgroups for one workgroup per row: every row its own, up to the adapter's grid.
-fn workgroup_per_row(dev: &Device, rows: usize) -> u32 {
-    (rows.min(u32::MAX as usize) as u32).min(reduce::workgroups_for(dev, u64::MAX))
+/// Workgroups for one invocation per row, each row `work` loop iterations.
+fn per_row_groups(dev: &Device, rows: usize, work: usize) -> u32 {
+    let vec4s = (rows * work).div_ceil(4).max(rows.div_ceil(64)) as u64;
+    let groups = reduce::workgroups_for(dev, vec4s) as u64;
+    reduce::clamp_groups(dev, groups.max(reduce::loop_floor((rows * work) as u64)))
 }

@@ -261,7 +261,7 @@ impl<'a> Elementwise<'a> {
             _ => None,
         };
         flags |= if result.is_some() { FINAL } else { 0 };
-        let mut rec = Recorder::new(dev);
+        let mut rec = Recorder::new(dev)?;
         let partials = match &result {
             Some(t) => t.buffer().clone(),
             None => rec.scratch(&vec![0f32; total_groups as usize]),
