@@ -25,30 +25,47 @@ impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {
     }
 }
 
+/// The encoder a call records into.
+enum Target<'e> {
+    /// Ours, submitted by [`Recorder::submit`].
+    Own(wgpu::CommandEncoder),
+    /// The caller's, submitted by the caller (interop).
+    Caller(&'e mut wgpu::CommandEncoder),
+}
+
 /// Collects the dispatches of one loss call and submits them together.
 ///
 /// Everything between [`Recorder::new`] and [`Recorder::submit`] runs inside a wgpu validation
 /// error scope, so a mistake comes back as [`Error::Gpu`] instead of aborting the process.
-pub(crate) struct Recorder<'d> {
+pub(crate) struct Recorder<'d, 'e> {
     dev: &'d Device,
-    encoder: wgpu::CommandEncoder,
+    encoder: Target<'e>,
     /// Out-of-memory, then validation errors (popped in reverse).
     scopes: [wgpu::ErrorScopeGuard; 2],
     /// Pooled buffers this call uses, given back after its submission.
     taken: Vec<wgpu::Buffer>,
 }
 
-impl<'d> Recorder<'d> {
-    pub(crate) fn new(dev: &'d Device) -> Result<Self> {
+impl<'d, 'e> Recorder<'d, 'e> {
+    /// Records into the caller's `encoder`, or into one of ours when `None`.
+    pub(crate) fn new(
+        dev: &'d Device,
+        encoder: Option<&'e mut wgpu::CommandEncoder>,
+    ) -> Result<Self> {
         dev.check_alive()?;
         let device = &dev.inner.device;
         let scopes = [
             device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
             device.push_error_scope(wgpu::ErrorFilter::Validation),
         ];
-        let encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("wgpu-loss"),
-        });
+        let encoder = match encoder {
+            Some(encoder) => Target::Caller(encoder),
+            None => Target::Own(
+                device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("wgpu-loss"),
+                }),
+            ),
+        };
         Ok(Recorder {
             dev,
             encoder,
@@ -71,6 +88,17 @@ impl<'d> Recorder<'d> {
 
     fn pooled(&mut self, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
         let inner = &self.dev.inner;
+        if let Target::Caller(_) = self.encoder {
+            // The caller submits when it likes: a pooled buffer could be rewritten by another
+            // call before then, so this call's buffers are its own.
+            return inner
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("wgpu-loss scratch"),
+                    contents: bytes,
+                    usage,
+                });
+        }
         let buffer = inner.pool.take(&inner.device, bytes.len() as u64, usage);
         inner.queue.write_buffer(&buffer, 0, bytes);
         self.taken.push(buffer.clone());
@@ -121,22 +149,27 @@ impl<'d> Recorder<'d> {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        let mut pass = self
-            .encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(entry),
-                timestamp_writes: None,
-            });
+        let encoder = match &mut self.encoder {
+            Target::Own(e) => e,
+            Target::Caller(e) => &mut **e,
+        };
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(entry),
+            timestamp_writes: None,
+        });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(workgroups, 1, 1);
         Ok(())
     }
 
-    /// Submits the recorded work; reports any validation error raised while recording.
+    /// Submits the recorded work (unless it went into the caller's encoder); reports any
+    /// validation error raised while recording.
     pub(crate) fn submit(self) -> Result<()> {
         let inner = &self.dev.inner;
-        inner.queue.submit([self.encoder.finish()]);
+        if let Target::Own(encoder) = self.encoder {
+            inner.queue.submit([encoder.finish()]);
+        }
         for buffer in self.taken {
             inner.pool.give(buffer);
         }

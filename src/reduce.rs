@@ -69,7 +69,7 @@ struct FinalizeParams {
 
 /// Records the second pass: one workgroup sums `count` partials into a scalar tensor.
 pub(crate) fn finalize(
-    rec: &mut Recorder,
+    rec: &mut Recorder<'_, '_>,
     dev: &Device,
     partials: &wgpu::Buffer,
     count: u32,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::device::Device;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::readback::{Staged, stage};
 use crate::record::Slot;
 
 /// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
@@ -256,117 +257,156 @@ impl Tensor {
         (self.len() * self.dtype.size()) as u64
     }
 
-    /// Copies the tensor to host memory, waiting for the GPU work that produces it.
+    /// Copies the tensor to host memory, waiting (blocking this thread) for the GPU work that
+    /// produces it. In an async runtime use [`Tensor::to_vec_async`].
     ///
     /// Errors: [`Error::DType`] when `T` is not the tensor's element type;
     /// [`Error::LabelOutOfRange`] when the loss that made this tensor found a bad label.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        if T::DTYPE != self.dtype {
-            return Err(Error::DType {
-                what: "to_vec",
-                expected: std::any::type_name::<T>(),
-                got: self.dtype,
-            });
-        }
-        let data_bytes = self.bytes().div_ceil(4) * 4;
-        let mut parts = vec![(self.buffer(), data_bytes)];
-        if let Some(check) = &self.check {
-            parts.push((&check.status, 4));
-        }
-        let bytes = read_buffers(&self.device, &parts)?;
-        if let Some(check) = &self.check {
-            let bad = u32::from_le_bytes(
-                bytes[data_bytes as usize..][..4]
-                    .try_into()
-                    .unwrap_or([0xff; 4]),
-            );
-            if bad != u32::MAX {
-                return Err(check.error_at(bad));
-            }
-        }
-        Ok(bytemuck::pod_collect_to_vec(
-            &bytes[..self.bytes() as usize],
-        ))
+        let mut all = Self::read_many::<T>(&[self])?;
+        all.pop()
+            .ok_or_else(|| Error::Gpu("internal error: nothing was read".into()))
     }
+
+    /// [`Tensor::to_vec`] without blocking a thread: the future polls the device without
+    /// waiting each time the executor polls it, and asks to be polled again until the data
+    /// is there. It suits async runtimes (and the web); on a thread that may block,
+    /// [`Tensor::to_vec`] waits without spinning.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, Reduction, Tensor};
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 3.0], &[2])?;
+    /// let loss = wgpu_loss::mse_loss(&x, &x, Reduction::Sum)?;
+    /// let value = pollster::block_on(loss.to_vec_async::<f32>())?;
+    /// assert_eq!(value, vec![0.0]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub async fn to_vec_async<T: Element>(&self) -> Result<Vec<T>> {
+        let mut all = Self::read_many_async::<T>(&[self]).await?;
+        all.pop()
+            .ok_or_else(|| Error::Gpu("internal error: nothing was read".into()))
+    }
+
+    /// Reads several tensors (of one device and element type) in one round trip: one copy
+    /// and one map for all of them, e.g. the losses of several heads of a model.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, Reduction, Tensor};
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 3.0], &[2])?;
+    /// let y = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+    /// let mse = wgpu_loss::mse_loss(&x, &y, Reduction::Mean)?;
+    /// let l1 = wgpu_loss::l1_loss(&x, &y, Reduction::Mean)?;
+    /// assert_eq!(Tensor::read_many::<f32>(&[&mse, &l1])?, vec![vec![5.0], vec![2.0]]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn read_many<T: Element>(tensors: &[&Tensor]) -> Result<Vec<Vec<T>>> {
+        let Some(staged) = Self::stage_many::<T>(tensors)? else {
+            return Ok(Vec::new());
+        };
+        let bytes = staged.wait()?;
+        match first_bad_label(tensors, &bytes) {
+            Some((check, row)) => Err(check.error_at(row, check.read_label(row)?.wait()?)),
+            None => Ok(decode(tensors, &bytes)),
+        }
+    }
+
+    /// [`Tensor::read_many`] without blocking a thread (see [`Tensor::to_vec_async`]).
+    pub async fn read_many_async<T: Element>(tensors: &[&Tensor]) -> Result<Vec<Vec<T>>> {
+        let Some(staged) = Self::stage_many::<T>(tensors)? else {
+            return Ok(Vec::new());
+        };
+        let bytes = staged.wait_async().await?;
+        match first_bad_label(tensors, &bytes) {
+            Some((check, row)) => {
+                let label = check.read_label(row)?.wait_async().await?;
+                Err(check.error_at(row, label))
+            }
+            None => Ok(decode(tensors, &bytes)),
+        }
+    }
+
+    /// Checks `tensors` and copies their data, then their label-check words, into one
+    /// staging buffer.
+    fn stage_many<T: Element>(tensors: &[&Tensor]) -> Result<Option<Staged>> {
+        let Some(first) = tensors.first() else {
+            return Ok(None);
+        };
+        let mut parts = Vec::new();
+        for t in tensors {
+            if T::DTYPE != t.dtype {
+                return Err(Error::DType {
+                    what: "to_vec",
+                    expected: std::any::type_name::<T>(),
+                    got: t.dtype,
+                });
+            }
+            if !t.device.same(&first.device) {
+                return Err(Error::DeviceMismatch);
+            }
+            parts.push((t.buffer(), 0, t.bytes().div_ceil(4) * 4));
+        }
+        parts.extend(
+            tensors
+                .iter()
+                .filter_map(|t| t.check.as_ref())
+                .map(|c| (&c.status, 0, 4)),
+        );
+        stage(&first.device, &parts).map(Some)
+    }
+}
+
+/// The read bytes of `tensors` (as laid out by `stage_many`) as values.
+fn decode<T: Element>(tensors: &[&Tensor], bytes: &[u8]) -> Vec<Vec<T>> {
+    let mut at = 0;
+    tensors
+        .iter()
+        .map(|t| {
+            let values = bytemuck::pod_collect_to_vec(&bytes[at..at + t.bytes() as usize]);
+            at += (t.bytes().div_ceil(4) * 4) as usize;
+            values
+        })
+        .collect()
+}
+
+/// The first tensor whose loss flagged a bad label, with the flagged row.
+fn first_bad_label(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<LabelCheck>, u32)> {
+    let data: usize = tensors
+        .iter()
+        .map(|t| (t.bytes().div_ceil(4) * 4) as usize)
+        .sum();
+    let checks = tensors.iter().filter_map(|t| t.check.clone());
+    checks.enumerate().find_map(|(k, check)| {
+        let word = bytes.get(data + 4 * k..data + 4 * k + 4)?;
+        let row = u32::from_le_bytes(word.try_into().ok()?);
+        (row != u32::MAX).then_some((check, row))
+    })
 }
 
 impl LabelCheck {
-    fn error_at(&self, row: u32) -> Error {
-        let offset = row as u64 * 4;
-        let label = read_range(&self.labels, offset).map(|b| {
-            let raw: [u8; 4] = b
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .unwrap_or([0xff; 4]);
-            match self.labels.dtype {
-                DType::I32 => i32::from_le_bytes(raw) as i64,
-                _ => u32::from_le_bytes(raw) as i64,
-            }
-        });
-        match label {
-            Ok(label) => Error::LabelOutOfRange {
-                index: row as u64,
-                label,
-                classes: self.classes,
-            },
-            Err(e) => e,
+    /// Starts reading the label of `row`.
+    fn read_label(&self, row: u32) -> Result<Staged> {
+        stage(
+            &self.labels.device,
+            &[(self.labels.buffer(), row as u64 * 4, 4)],
+        )
+    }
+
+    /// The error for a bad label `bytes` (as read by `read_label`) at `row`.
+    fn error_at(&self, row: u32, bytes: Vec<u8>) -> Error {
+        let raw: [u8; 4] = bytes
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0xff; 4]);
+        let label = match self.labels.dtype {
+            DType::I32 => i32::from_le_bytes(raw) as i64,
+            _ => u32::from_le_bytes(raw) as i64,
+        };
+        Error::LabelOutOfRange {
+            index: row as u64,
+            label,
+            classes: self.classes,
         }
     }
-}
-
-/// Four bytes of `tensor` at `offset`.
-fn read_range(tensor: &Tensor, offset: u64) -> Result<Vec<u8>> {
-    let dev = &tensor.device.inner;
-    let staging = dev.pool.take(&dev.device, 4, STAGING);
-    let mut encoder = dev
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-    encoder.copy_buffer_to_buffer(tensor.buffer(), offset, &staging, 0, 4);
-    dev.queue.submit([encoder.finish()]);
-    map_and_read(&tensor.device, staging, 4)
-}
-
-const STAGING: wgpu::BufferUsages =
-    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
-
-/// Copies the first `size` bytes of each buffer into one staging buffer, and reads it back
-/// in one round trip.
-pub(crate) fn read_buffers(device: &Device, parts: &[(&wgpu::Buffer, u64)]) -> Result<Vec<u8>> {
-    let dev = &device.inner;
-    let total: u64 = parts.iter().map(|(_, size)| size).sum();
-    let staging = dev.pool.take(&dev.device, total, STAGING);
-    let mut encoder = dev
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-    let mut offset = 0;
-    for (buffer, size) in parts {
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, offset, *size);
-        offset += size;
-    }
-    dev.queue.submit([encoder.finish()]);
-    map_and_read(device, staging, total)
-}
-
-/// Maps the first `size` bytes of a pooled staging buffer, copies them out, and gives the
-/// buffer back to the pool.
-fn map_and_read(device: &Device, staging: wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    staging.map_async(wgpu::MapMode::Read, ..size, move |r| {
-        let _ = tx.send(r);
-    });
-    device
-        .inner
-        .device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
-    rx.recv()
-        .map_err(|_| Error::Gpu("readback callback never ran".into()))?
-        .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
-    let bytes = staging
-        .get_mapped_range(..size)
-        .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
-        .to_vec();
-    staging.unmap();
-    device.inner.pool.give(staging);
-    Ok(bytes)
 }

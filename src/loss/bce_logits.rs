@@ -1,7 +1,7 @@
 //! Binary cross-entropy on logits (sigmoid fused in, numerically stable).
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Reduction, with_grad};
+use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -82,14 +82,25 @@ impl BceWithLogitsLoss {
 
     /// Computes the loss of logits `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.call(input, target).run(self.reduction, false)?.0)
+        Ok(self.run(input, target, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to the logits in one pass:
     /// `w ((1 - y) sigmoid(x) - pw y sigmoid(-x))`, which is `w (sigmoid(x) - y)` without
     /// `pos_weight`.
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.call(input, target).run(self.reduction, true)?)
+        with_grad(self.run(input, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        input: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.call(input, target)
+            .run(self.reduction, with_grad, encoder)
     }
 
     fn call<'a>(&'a self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crate::device::{Device, DeviceType};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::loss::{Reduction, expect_dtype, expect_one_binding, expect_same_device, with_grad};
+use crate::loss::{
+    Encoder, Reduction, expect_dtype, expect_one_binding, expect_same_device, with_grad,
+};
 use crate::record::{Recorder, Slot};
 use crate::reduce::{self, Chunks, Denominator};
 use crate::shaders::Kernel;
@@ -109,15 +111,29 @@ impl CrossEntropyLoss {
 
     /// Computes the loss of `logits` against `target` (labels or probabilities).
     pub fn forward(&self, logits: &Tensor, target: &Tensor) -> Result<Tensor> {
-        let run = ClassLoss::new("cross_entropy", ClassKernel::Softmax, &self.options);
-        Ok(run.run(logits, target, self.reduction, false)?.0)
+        Ok(self.run(logits, target, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to the logits, in the same kernel:
     /// `softmax(x) - target` (weighted, smoothed and scaled as the loss is).
     pub fn forward_with_grad(&self, logits: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        let run = ClassLoss::new("cross_entropy", ClassKernel::Softmax, &self.options);
-        with_grad(run.run(logits, target, self.reduction, true)?)
+        with_grad(self.run(logits, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        logits: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        ClassLoss::new("cross_entropy", ClassKernel::Softmax, &self.options).run(
+            logits,
+            target,
+            self.reduction,
+            with_grad,
+            encoder,
+        )
     }
 }
 
@@ -247,6 +263,7 @@ impl<'a> ClassLoss<'a> {
         target: &Tensor,
         reduction: Reduction,
         with_grad: bool,
+        encoder: Encoder,
     ) -> Result<(Tensor, Option<Tensor>)> {
         let op = self.op;
         let dev = logits.device();
@@ -370,7 +387,7 @@ impl<'a> ClassLoss<'a> {
             Reduction::Mean if probs => rows as f32,
             _ => 1.0,
         };
-        let mut rec = Recorder::new(dev)?;
+        let mut rec = Recorder::new(dev, encoder)?;
         let params = |first: usize, len: usize, base: u32, count: u32| CeParams {
             rows: (len * inner) as u32,
             classes: classes as u32,

@@ -2,7 +2,7 @@
 //! `delta = beta`, divided by `beta`.
 
 use crate::error::{Error, Result};
-use crate::loss::{Elementwise, Reduction, with_grad};
+use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -86,13 +86,24 @@ impl HuberLoss {
 
     /// Computes the loss of `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.call(input, target)?.run(self.reduction, false)?.0)
+        Ok(self.run(input, target, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to `input` in one pass:
     /// `d` where `|d| < delta`, else `delta sign(d)`.
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.call(input, target)?.run(self.reduction, true)?)
+        with_grad(self.run(input, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        input: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.call(input, target)?
+            .run(self.reduction, with_grad, encoder)
     }
 
     fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {
@@ -155,13 +166,24 @@ impl SmoothL1Loss {
 
     /// Computes the loss of `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.call(input, target)?.run(self.reduction, false)?.0)
+        Ok(self.run(input, target, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to `input` in one pass:
     /// `d / beta` where `|d| < beta`, else `sign(d)`.
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.call(input, target)?.run(self.reduction, true)?)
+        with_grad(self.run(input, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        input: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.call(input, target)?
+            .run(self.reduction, with_grad, encoder)
     }
 
     fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {

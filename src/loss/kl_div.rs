@@ -1,7 +1,7 @@
 //! Kullback-Leibler divergence.
 
 use crate::error::Result;
-use crate::loss::{Divisor, Elementwise, with_grad};
+use crate::loss::{Divisor, Elementwise, Encoder, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -76,19 +76,25 @@ impl KlDivLoss {
 
     /// Computes the divergence of `input` (log-probabilities) from `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self
-            .call(input, target)
-            .run_divided(self.divisor(input), false)?
-            .0)
+        Ok(self.run(input, target, false, None)?.0)
     }
 
     /// Computes the divergence and its gradient with respect to `input`: `-p`, divided as
     /// the reduction divides.
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(
-            self.call(input, target)
-                .run_divided(self.divisor(input), true)?,
-        )
+        with_grad(self.run(input, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        input: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let divisor = self.divisor(input);
+        self.call(input, target)
+            .run_divided(divisor, with_grad, encoder)
     }
 
     fn divisor(&self, input: &Tensor) -> Divisor {

@@ -17,6 +17,84 @@ use crate::reduce::{self, Chunks, Denominator};
 use crate::shaders::{Kernel, Pointwise};
 use crate::tensor::Tensor;
 
+/// Where a call records its GPU work: its own encoder, submitted at once (`None`), or the
+/// caller's, submitted by the caller.
+pub(crate) type Encoder<'e> = Option<&'e mut wgpu::CommandEncoder>;
+
+/// Recording a loss into a command encoder that you own, so that your kernels and the loss
+/// run in one submission (interop). Implemented by every loss module.
+///
+/// The returned tensors are valid once you submit the encoder; reading them before that
+/// waits for work that never comes, so submit first.
+///
+/// ```
+/// use wgpu_loss::{wgpu, Device, Loss, MseLoss, Tensor};
+/// let dev = Device::new()?;
+/// let pred = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2])?;
+/// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// let mut encoder = dev.wgpu_device().create_command_encoder(&Default::default());
+/// // ... your own passes that fill `pred` ...
+/// let (loss, grad) = MseLoss::new().record_with_grad(&mut encoder, &pred, &target)?;
+/// // ... your own passes that read `grad.buffer()` ...
+/// dev.wgpu_queue().submit([encoder.finish()]);
+/// assert_eq!(loss.to_vec::<f32>()?, vec![2.5]);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+pub trait Loss {
+    /// Records the loss of `input` against `target` into `encoder`.
+    fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &Tensor,
+        target: &Tensor,
+    ) -> Result<Tensor>;
+
+    /// Records the loss and its gradient with respect to `input` into `encoder`.
+    fn record_with_grad(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &Tensor,
+        target: &Tensor,
+    ) -> Result<(Tensor, Tensor)>;
+}
+
+/// Implements [`Loss`] for modules with `fn run(&self, input, target, with_grad, encoder)`.
+macro_rules! impl_loss {
+    ($($module:ty),*) => {$(
+        impl Loss for $module {
+            fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                input: &Tensor,
+                target: &Tensor,
+            ) -> Result<Tensor> {
+                Ok(self.run(input, target, false, Some(encoder))?.0)
+            }
+
+            fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                input: &Tensor,
+                target: &Tensor,
+            ) -> Result<(Tensor, Tensor)> {
+                with_grad(self.run(input, target, true, Some(encoder))?)
+            }
+        }
+    )*};
+}
+
+impl_loss!(
+    bce::BceLoss,
+    bce_logits::BceWithLogitsLoss,
+    cross_entropy::CrossEntropyLoss,
+    huber::HuberLoss,
+    huber::SmoothL1Loss,
+    kl_div::KlDivLoss,
+    l1::L1Loss,
+    mse::MseLoss,
+    nll::NllLoss
+);
+
 /// How the per-element (or per-sample) losses are combined, as in PyTorch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Reduction {
@@ -188,8 +266,9 @@ impl<'a> Elementwise<'a> {
         &self,
         reduction: Reduction,
         with_grad: bool,
+        encoder: Encoder,
     ) -> Result<(Tensor, Option<Tensor>)> {
-        self.run_divided(Divisor::of(reduction, self.input.len()), with_grad)
+        self.run_divided(Divisor::of(reduction, self.input.len()), with_grad, encoder)
     }
 
     /// [`Elementwise::run`] with an explicit divisor (KL's `batchmean`).
@@ -197,6 +276,7 @@ impl<'a> Elementwise<'a> {
         &self,
         divisor: Divisor,
         with_grad: bool,
+        encoder: Encoder,
     ) -> Result<(Tensor, Option<Tensor>)> {
         let (input, target) = (self.input, self.target);
         let dev = input.device();
@@ -261,7 +341,7 @@ impl<'a> Elementwise<'a> {
             _ => None,
         };
         flags |= if result.is_some() { FINAL } else { 0 };
-        let mut rec = Recorder::new(dev)?;
+        let mut rec = Recorder::new(dev, encoder)?;
         let partials = match &result {
             Some(t) => t.buffer().clone(),
             None => rec.scratch(&vec![0f32; total_groups as usize]),

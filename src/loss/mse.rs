@@ -1,7 +1,7 @@
 //! Mean squared error.
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Reduction, with_grad};
+use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
 use crate::shaders::Pointwise;
 use crate::tensor::Tensor;
 
@@ -53,7 +53,7 @@ impl MseLoss {
 
     /// Computes the loss of `input` against `target`.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.call(input, target).run(self.reduction, false)?.0)
+        Ok(self.run(input, target, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to `input` in one pass:
@@ -70,7 +70,18 @@ impl MseLoss {
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
     pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.call(input, target).run(self.reduction, true)?)
+        with_grad(self.run(input, target, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        input: &Tensor,
+        target: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.call(input, target)
+            .run(self.reduction, with_grad, encoder)
     }
 
     fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {

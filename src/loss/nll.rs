@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::loss::cross_entropy::{ClassKernel, ClassLoss, ClassOptions};
-use crate::loss::{Reduction, with_grad};
+use crate::loss::{Encoder, Reduction, with_grad};
 use crate::tensor::Tensor;
 
 /// Negative log-likelihood of log-probabilities `[N, C]` (a `log_softmax` output) against
@@ -79,8 +79,7 @@ impl NllLoss {
 
     /// Computes the loss of `log_probs` against `labels`.
     pub fn forward(&self, log_probs: &Tensor, labels: &Tensor) -> Result<Tensor> {
-        let run = ClassLoss::new("nll_loss", ClassKernel::LogProbs, &self.options);
-        Ok(run.run(log_probs, labels, self.reduction, false)?.0)
+        Ok(self.run(log_probs, labels, false, None)?.0)
     }
 
     /// Computes the loss and its gradient with respect to `log_probs`: `-w[y] / denominator`
@@ -90,7 +89,22 @@ impl NllLoss {
         log_probs: &Tensor,
         labels: &Tensor,
     ) -> Result<(Tensor, Tensor)> {
-        let run = ClassLoss::new("nll_loss", ClassKernel::LogProbs, &self.options);
-        with_grad(run.run(log_probs, labels, self.reduction, true)?)
+        with_grad(self.run(log_probs, labels, true, None)?)
+    }
+
+    pub(crate) fn run(
+        &self,
+        log_probs: &Tensor,
+        labels: &Tensor,
+        with_grad: bool,
+        encoder: Encoder,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        ClassLoss::new("nll_loss", ClassKernel::LogProbs, &self.options).run(
+            log_probs,
+            labels,
+            self.reduction,
+            with_grad,
+            encoder,
+        )
     }
 }

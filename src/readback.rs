@@ -1,0 +1,131 @@
+//! Reading GPU buffers back to the host: one copy into a pooled staging buffer, one map.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use crate::device::Device;
+use crate::error::{Error, Result};
+
+const STAGING: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// Byte ranges copied into one staging buffer, on their way to the host.
+pub(crate) struct Staged {
+    device: Device,
+    staging: wgpu::Buffer,
+    size: u64,
+}
+
+/// Copies each `(buffer, offset, size)` range into one pooled staging buffer, back to back,
+/// and submits the copy. Sizes are multiples of 4.
+pub(crate) fn stage(device: &Device, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Staged> {
+    device.check_alive()?;
+    let dev = &device.inner;
+    let size: u64 = parts.iter().map(|p| p.2).sum();
+    let staging = dev.pool.take(&dev.device, size, STAGING);
+    let mut encoder = dev
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("wgpu-loss readback"),
+        });
+    let mut at = 0;
+    for &(buffer, offset, len) in parts {
+        encoder.copy_buffer_to_buffer(buffer, offset, &staging, at, len);
+        at += len;
+    }
+    dev.queue.submit([encoder.finish()]);
+    Ok(Staged {
+        device: device.clone(),
+        staging,
+        size,
+    })
+}
+
+impl Staged {
+    /// Waits for the copy, blocking this thread in the device's poll.
+    pub(crate) fn wait(self) -> Result<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.staging
+            .map_async(wgpu::MapMode::Read, ..self.size, move |r| {
+                let _ = tx.send(r);
+            });
+        self.device
+            .inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("readback callback never ran".into()))?
+            .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
+        self.finish()
+    }
+
+    /// Waits for the copy without blocking: each time it is polled it polls the device
+    /// without waiting, then yields to the executor until the map is done.
+    pub(crate) async fn wait_async(self) -> Result<Vec<u8>> {
+        let state = Arc::new(Mutex::new(MapState::default()));
+        let callback_state = state.clone();
+        self.staging
+            .map_async(wgpu::MapMode::Read, ..self.size, move |r| {
+                if let Ok(mut s) = callback_state.lock() {
+                    s.result = Some(r.map_err(|e| e.to_string()));
+                    if let Some(w) = s.waker.take() {
+                        w.wake();
+                    }
+                }
+            });
+        MapFuture {
+            device: self.device.inner.device.clone(),
+            state,
+        }
+        .await
+        .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
+        self.finish()
+    }
+
+    fn finish(self) -> Result<Vec<u8>> {
+        let bytes = self
+            .staging
+            .get_mapped_range(..self.size)
+            .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
+            .to_vec();
+        self.staging.unmap();
+        self.device.inner.pool.give(self.staging);
+        Ok(bytes)
+    }
+}
+
+#[derive(Default)]
+struct MapState {
+    result: Option<std::result::Result<(), String>>,
+    waker: Option<Waker>,
+}
+
+struct MapFuture {
+    device: wgpu::Device,
+    state: Arc<Mutex<MapState>>,
+}
+
+impl Future for MapFuture {
+    type Output = std::result::Result<(), String>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Err(e) = self.device.poll(wgpu::PollType::Poll) {
+            return Poll::Ready(Err(e.to_string()));
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return Poll::Ready(Err("readback state poisoned".into()));
+        };
+        match state.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                // wgpu runs map callbacks only inside a device poll: ask to be polled again.
+                state.waker = Some(cx.waker().clone());
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+}
