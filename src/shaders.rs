@@ -148,6 +148,9 @@ pub struct ShaderVariant {
     pub source: String,
     /// Whether it needs `Features::SUBGROUP` (the subgroup reduction path).
     pub needs_subgroups: bool,
+    /// Its boolean pipeline-overridable constants (`override NAME: bool`): the crate builds
+    /// one pipeline per combination a call needs.
+    pub overrides: &'static [&'static str],
 }
 
 /// Every shader module the crate can compile: each kernel with both reduction paths.
@@ -167,6 +170,7 @@ pub fn variants() -> Vec<ShaderVariant> {
                 ),
                 source: k.source(subgroups),
                 needs_subgroups: subgroups,
+                overrides: k.flag_names(),
             })
         })
         .collect()

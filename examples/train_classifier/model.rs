@@ -1,8 +1,9 @@
 //! A softmax classifier trained on the GPU: the example's own WGSL for the linear layer and
-//! the SGD step, wgpu-loss's cross-entropy for the loss and its gradient.
+//! the SGD step, wgpu-loss's cross-entropy for the loss and its gradient, all recorded into
+//! one command encoder per step: one submission, and no trip through host memory.
 
 use wgpu_loss::wgpu::{self, util::DeviceExt};
-use wgpu_loss::{CrossEntropyLoss, DType, Device, Error, Tensor};
+use wgpu_loss::{CrossEntropyLoss, DType, Device, Error, Loss, Tensor};
 
 pub const SHADER: &str = include_str!("shader.wgsl");
 
@@ -131,22 +132,24 @@ pub fn train(
             },
         ],
     });
-    let run = |pipeline: &wgpu::ComputePipeline, group: &wgpu::BindGroup, invocations: usize| {
-        let mut encoder = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, group, &[]);
-            pass.dispatch_workgroups(invocations.div_ceil(64) as u32, 1, 1);
-        }
-        dev.wgpu_queue().submit([encoder.finish()]);
+    let pass = |encoder: &mut wgpu::CommandEncoder,
+                pipeline: &wgpu::ComputePipeline,
+                group: &wgpu::BindGroup,
+                invocations: usize| {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, group, &[]);
+        pass.dispatch_workgroups(invocations.div_ceil(64) as u32, 1, 1);
     };
 
     let ce = CrossEntropyLoss::new();
     let mut losses = Vec::new();
     for epoch in 0..epochs {
-        run(&forward, &forward_group, n * c);
-        let (loss, grad) = ce.forward_with_grad(&logits, &labels)?;
+        // One step, one submission: logits = X W (ours), loss and gradient (wgpu-loss),
+        // W -= lr X^T G (ours).
+        let mut encoder = device.create_command_encoder(&Default::default());
+        pass(&mut encoder, &forward, &forward_group, n * c);
+        let (loss, grad) = ce.record_with_grad(&mut encoder, &logits, &labels)?;
         let sgd_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("sgd"),
             layout: &sgd.get_bind_group_layout(0),
@@ -169,12 +172,15 @@ pub fn train(
                 },
             ],
         });
-        run(&sgd, &sgd_group, f * c);
+        pass(&mut encoder, &sgd, &sgd_group, f * c);
+        dev.wgpu_queue().submit([encoder.finish()]);
         if epoch % report_every == 0 || epoch + 1 == epochs {
             losses.push((epoch, loss.to_vec::<f32>()?[0]));
         }
     }
-    run(&forward, &forward_group, n * c);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    pass(&mut encoder, &forward, &forward_group, n * c);
+    dev.wgpu_queue().submit([encoder.finish()]);
     let scores = logits.to_vec::<f32>()?;
     let correct = scores
         .chunks(c)
