@@ -197,8 +197,9 @@ impl Tensor {
     /// The buffer must come from `device`'s wgpu device, have `STORAGE` and `COPY_SRC` usage
     /// (`COPY_SRC` for [`Tensor::to_vec`]) and hold at least
     /// [`Tensor::required_bytes`]`(shape, dtype)` bytes. A mismatch gives an [`Error`], not a
-    /// wgpu validation abort. A buffer of another device is reported as [`Error::Gpu`] by the
-    /// first loss that binds it.
+    /// wgpu validation abort. A buffer of another device of the same `wgpu::Instance` (every
+    /// device this crate opens shares one) is reported as [`Error::Gpu`] by the first loss that
+    /// binds it; wgpu cannot check buffers of another instance.
     ///
     /// ```
     /// use wgpu_loss::{wgpu, DType, Device, Tensor};

@@ -220,6 +220,12 @@ fn a_lost_device_gives_errors_not_panics() {
     let read = before.to_vec::<f32>();
     assert!(matches!(read, Err(Error::Gpu(_))), "{read:?}");
     let after = mse_loss(&a, &a, Reduction::Mean);
-    assert!(matches!(after, Err(Error::Gpu(ref m)) if m.contains("lost")), "{after:?}");
-    assert!(matches!(Tensor::from_slice(&dev, &[1.0f32], &[1]), Err(Error::Gpu(_))));
+    assert!(
+        matches!(after, Err(Error::Gpu(ref m)) if m.contains("lost")),
+        "{after:?}"
+    );
+    assert!(matches!(
+        Tensor::from_slice(&dev, &[1.0f32], &[1]),
+        Err(Error::Gpu(_))
+    ));
 }
