@@ -289,23 +289,7 @@ impl Device {
 
     /// The async form of [`Device::with_options`], for use inside an async runtime.
     pub async fn with_options_async(options: DeviceOptions) -> Result<Self> {
-        let mut adapter = pick_adapter(instance(), &options).await?;
-        if adapter.get_info().backend == wgpu::Backend::Gl {
-            // wgpu's GL backend shares one EGL context among the devices of an adapter, and
-            // devices used from several threads then fail to make it current (EGL
-            // BadAccess): each GL device gets an instance, and so an adapter, of its own.
-            let gl = wgpu::Instance::new(wgpu::InstanceDescriptor {
-                backends: wgpu::Backends::GL,
-                ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
-            });
-            let name = adapter.get_info().name;
-            adapter = gl
-                .enumerate_adapters(wgpu::Backends::GL)
-                .await
-                .into_iter()
-                .find(|a| a.get_info().name == name)
-                .ok_or_else(|| Error::NoAdapter(format!("GL adapter {name:?} vanished")))?;
-        }
+        let adapter = pick_adapter(&options)?;
         let adapter_features = adapter.features();
         // A lowered binding limit is asked of wgpu too, so its validation enforces it.
         let mut limits = adapter.limits();
@@ -455,9 +439,39 @@ fn instance() -> &'static wgpu::Instance {
     })
 }
 
-/// Picks an adapter: by name if one is asked for (options, then `WGPU_ADAPTER_NAME`), else the
-/// best of the allowed backends for the power preference (options, then `WGPU_POWER_PREF`).
-async fn pick_adapter(instance: &wgpu::Instance, options: &DeviceOptions) -> Result<wgpu::Adapter> {
+/// Picks an adapter (see [`choose_adapter`]). One thread at a time: wgpu's GL backend makes
+/// an instance's EGL context current while it enumerates, and two threads doing so at once
+/// fail (EGL BadAccess). Enumeration does not wait for the GPU, so blocking on it is brief.
+fn pick_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
+    static PICKING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = PICKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let adapter = pollster::block_on(choose_adapter(instance(), options))?;
+    if adapter.get_info().backend != wgpu::Backend::Gl {
+        return Ok(adapter);
+    }
+    // wgpu's GL backend shares one EGL context among the devices of an adapter, and devices
+    // used from several threads then fail to make it current (EGL BadAccess): each GL device
+    // gets an instance, and so an adapter, of its own.
+    let gl = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::GL,
+        ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+    });
+    let name = adapter.get_info().name;
+    pollster::block_on(gl.enumerate_adapters(wgpu::Backends::GL))
+        .into_iter()
+        .find(|a| a.get_info().name == name)
+        .ok_or_else(|| Error::NoAdapter(format!("GL adapter {name:?} vanished")))
+}
+
+/// Chooses an adapter: by name if one is asked for (options, then `WGPU_ADAPTER_NAME`), else
+/// the best of the allowed backends for the power preference (options, then
+/// `WGPU_POWER_PREF`).
+async fn choose_adapter(
+    instance: &wgpu::Instance,
+    options: &DeviceOptions,
+) -> Result<wgpu::Adapter> {
     let backends = match options.backends.as_slice() {
         [] => wgpu::Backends::all(),
         list => list

@@ -10,6 +10,11 @@ pub enum DType {
     U32,
     /// 32-bit signed integer: class labels that may hold a negative `ignore_index`.
     I32,
+    /// IEEE 754 half precision (`half::f16`): inputs, read as two per 32-bit word and
+    /// widened to f32 in the shaders.
+    F16,
+    /// bfloat16 (`half::bf16`), the high half of an f32: inputs, widened likewise.
+    BF16,
 }
 
 impl DType {
@@ -21,6 +26,7 @@ impl DType {
     pub fn size(self) -> usize {
         match self {
             DType::F32 | DType::U32 | DType::I32 => 4,
+            DType::F16 | DType::BF16 => 2,
         }
     }
 }
@@ -30,11 +36,13 @@ mod sealed {
     impl Sealed for f32 {}
     impl Sealed for u32 {}
     impl Sealed for i32 {}
+    impl Sealed for half::f16 {}
+    impl Sealed for half::bf16 {}
 }
 
 /// A Rust type that a [`Tensor`](crate::Tensor) can be built from and read back into.
 ///
-/// Implemented for `f32`, `u32` and `i32`; sealed.
+/// Implemented for `f32`, `u32`, `i32`, `half::f16` and `half::bf16`; sealed.
 pub trait Element: bytemuck::Pod + sealed::Sealed {
     /// The matching [`DType`].
     const DTYPE: DType;
@@ -48,4 +56,10 @@ impl Element for u32 {
 }
 impl Element for i32 {
     const DTYPE: DType = DType::I32;
+}
+impl Element for half::f16 {
+    const DTYPE: DType = DType::F16;
+}
+impl Element for half::bf16 {
+    const DTYPE: DType = DType::BF16;
 }

@@ -16,6 +16,7 @@ mod tensor;
 pub use device::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, Grid, PowerPreference};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use half;
 pub use loss::bce::{BceLoss, binary_cross_entropy};
 pub use loss::bce_logits::{BceWithLogitsLoss, binary_cross_entropy_with_logits};
 pub use loss::cross_entropy::{CrossEntropyLoss, cross_entropy};

@@ -73,11 +73,24 @@ impl Tensor {
             )));
         }
         let tensor = Self::alloc(device, shape, T::DTYPE, "tensor")?;
-        device
+        // Writes must cover whole 4-byte words: an odd count of halves gets a zero pad.
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let padded;
+        let bytes = if bytes.len().is_multiple_of(4) {
+            bytes
+        } else {
+            padded = [bytes, &[0u8; 2]].concat();
+            &padded[..]
+        };
+        let scope = device
             .inner
-            .queue
-            .write_buffer(&tensor.buffer, 0, bytemuck::cast_slice(data));
-        Ok(tensor)
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        device.inner.queue.write_buffer(&tensor.buffer, 0, bytes);
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(Error::Gpu(format!("uploading the tensor: {e}"))),
+            None => Ok(tensor),
+        }
     }
 
     /// A zero-filled tensor on `device` (wgpu zero-initialises new buffers).

@@ -49,12 +49,12 @@ fn wrong_element_types() {
         ),
         "{err}"
     );
-    // Float labels are a common mistake: an f32 target means probabilities, so say both.
+    // Float labels are a common mistake: a float target means probabilities, so say both.
     let logits = upload(&[0.0; 8], &[4, 2]);
     let err = cross_entropy(&logits, &f, Reduction::Mean).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "shape mismatch: cross_entropy: an f32 target holds class probabilities and must have \
+        "shape mismatch: cross_entropy: a float target holds class probabilities and must have \
          the logits' shape [4, 2], got [4] (class labels must be u32 or i32)"
     );
     assert!(matches!(u.to_vec::<f32>(), Err(Error::DType { .. })));

@@ -127,11 +127,7 @@ fn device_choice_and_info() {
     let dev = device();
     let info = dev.info();
     assert!(!info.name.is_empty());
-    assert_eq!(
-        info.device_type,
-        DeviceType::Cpu,
-        "CI runs on a software adapter"
-    );
+    assert!(info.to_string().contains(&info.name));
     // The backend in use can be asked for by name; one that this machine lacks cannot.
     let same = Device::with_options(DeviceOptions::new().backends(&[info.backend])).unwrap();
     assert_eq!(same.info().backend, info.backend);

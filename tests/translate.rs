@@ -30,7 +30,8 @@ fn out_dir() -> PathBuf {
 }
 
 fn validator(subgroups: bool) -> naga::valid::Validator {
-    let mut caps = Capabilities::default();
+    // wgpu grants f16 packing to every adapter with the SHADER_F16_IN_F32 downlevel flag.
+    let mut caps = Capabilities::default() | Capabilities::SHADER_FLOAT16_IN_FLOAT32;
     if subgroups {
         caps |= Capabilities::SUBGROUP;
     }

@@ -47,7 +47,10 @@ override FINAL: bool = false;             // one workgroup in all: write the res
 override MEAN_BY_WEIGHT: bool = false;    // FINAL: divide by the rows' summed weights
 
 @group(0) @binding(0) var<uniform> params: CeParams;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
+// Logits (binding 1) and probability targets (binding 9) come from `scalar_*.wgsl` as
+// load_logits and load_targets: f32 or packed halves. The gradient is always f32 here; for
+// half logits the host converts it afterwards (`convert.wgsl`), since two invocations must
+// not both write halves of one word.
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
 @group(0) @binding(3) var<storage, read> class_weight: array<f32>;
 @group(0) @binding(4) var<storage, read> scale_in: array<f32>;
@@ -55,7 +58,6 @@ override MEAN_BY_WEIGHT: bool = false;    // FINAL: divide by the rows' summed w
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
-@group(0) @binding(9) var<storage, read> targets: array<f32>;
 
 fn weight_of(c: u32) -> f32 {
     if WEIGHTED {
@@ -105,7 +107,7 @@ fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
     }
     let y = u32(t);
     let eps = params.smoothing;
-    var l = (1.0 - eps) * weight_of(y) * ((m - logits[base + y * params.inner]) + log1p_r);
+    var l = (1.0 - eps) * weight_of(y) * ((m - load_logits(base + y * params.inner)) + log1p_r);
     if SMOOTHED {
         l += eps / f32(params.classes) * (params.weight_total * (m + log1p_r) - sum_wx);
     }
@@ -155,7 +157,7 @@ fn ce_rows(ids: Ids) {
         var st = stats_start();
         var sum_wx = 0.0;
         for (var c = ids.lid; c < classes; c += WG) {
-            let v = logits[base + c * stride];
+            let v = load_logits(base + c * stride);
             st = stats_push(st, v);
             if SMOOTHED {
                 sum_wx += weight_of(c) * v;
@@ -166,7 +168,7 @@ fn ce_rows(ids: Ids) {
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
-                grad[i] = grad_at(c, logits[i], t, rs.m, rs.log1p_r, scale);
+                grad[i] = grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, scale);
             }
         }
         if ids.lid == 0u {
@@ -196,7 +198,7 @@ fn ce_small(ids: Ids) {
         var st = stats_start();
         var sum_wx = 0.0;
         for (var c = 0u; c < classes; c++) {
-            let v = logits[base + c * stride];
+            let v = load_logits(base + c * stride);
             st = stats_push(st, v);
             if SMOOTHED {
                 sum_wx += weight_of(c) * v;
@@ -207,7 +209,7 @@ fn ce_small(ids: Ids) {
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
-                grad[i] = grad_at(c, logits[i], t, st.m, log1p_r, scale);
+                grad[i] = grad_at(c, load_logits(i), t, st.m, log1p_r, scale);
             }
         }
         let l = row_loss(base, t, st.m, log1p_r, sum_wx);
@@ -234,7 +236,7 @@ fn nll_rows(ids: Ids) {
         let t = target_of(row);
         var l = 0.0;
         if t >= 0 {
-            l = -weight_of(u32(t)) * logits[base + u32(t) * params.inner];
+            l = -weight_of(u32(t)) * load_logits(base + u32(t) * params.inner);
         }
         // The gradient is a new buffer, which wgpu zero-fills: only the label's element is set.
         if WRITE_GRAD && t >= 0 {
@@ -268,7 +270,7 @@ fn ce_denominator(ids: Ids) {
 // Smoothed, weighted target of class c at element i: w[c] * ((1 - eps) t_i + eps / C).
 fn target_weight(c: u32, i: u32) -> f32 {
     let eps = params.smoothing;
-    return weight_of(c) * ((1.0 - eps) * targets[i] + eps / f32(params.classes));
+    return weight_of(c) * ((1.0 - eps) * load_targets(i) + eps / f32(params.classes));
 }
 
 // Loss of a row with probability targets from its statistics and A, B.
@@ -289,7 +291,7 @@ fn ce_probs_rows(ids: Ids) {
         var ab = vec2<f32>(0.0);
         for (var c = ids.lid; c < classes; c += WG) {
             let i = base + c * stride;
-            let v = logits[i];
+            let v = load_logits(i);
             st = stats_push(st, v);
             let q = target_weight(c, i);
             ab += vec2<f32>(q, q * v);
@@ -298,7 +300,7 @@ fn ce_probs_rows(ids: Ids) {
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
-                let p = softmax_at(logits[i], rs.m, rs.log1p_r);
+                let p = softmax_at(load_logits(i), rs.m, rs.log1p_r);
                 grad[i] = scale * (rs.extra.x * p - target_weight(c, i));
             }
         }
@@ -328,7 +330,7 @@ fn ce_probs_small(ids: Ids) {
         var ab = vec2<f32>(0.0);
         for (var c = 0u; c < classes; c++) {
             let i = base + c * stride;
-            let v = logits[i];
+            let v = load_logits(i);
             st = stats_push(st, v);
             let q = target_weight(c, i);
             ab += vec2<f32>(q, q * v);
@@ -337,7 +339,7 @@ fn ce_probs_small(ids: Ids) {
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
-                let p = softmax_at(logits[i], st.m, log1p_r);
+                let p = softmax_at(load_logits(i), st.m, log1p_r);
                 grad[i] = scale * (ab.x * p - target_weight(c, i));
             }
         }

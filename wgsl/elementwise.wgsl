@@ -35,12 +35,10 @@ override LOG_TARGET: bool = false;   // KL divergence: targets are log-probabili
 override FINAL: bool = false;        // one workgroup in all: write sum / divisor to partials[0]
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> y: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> w: array<vec4<f32>>;
+// Inputs x (binding 1), y (2) and weights w (3) come from `input_*.wgsl` as load_x, load_y,
+// load_w, and the gradient (6) goes through store_grad of `grad_*.wgsl`: f32 or packed halves.
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> pos_weight: array<f32>;
 
 // The positive-class weights of the four elements of vec4 i (1 when there are none): the
@@ -64,13 +62,13 @@ fn elementwise(ids: Ids) {
     var acc = vec4<f32>(0.0);
     let stride = ids.nwg.x * WG;
     for (var i = ids.wg.x * WG + ids.lid; i < params.n4; i += stride) {
-        let xi = x[i];
-        let yi = y[i];
+        let xi = load_x(i);
+        let yi = load_y(i);
         let base = 4u * i;
         let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
         var weight = vec4<f32>(1.0);
         if WEIGHTED {
-            weight = w[i];
+            weight = load_w(i);
         }
         let pw = pos_weight4(i);
         let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
@@ -79,7 +77,7 @@ fn elementwise(ids: Ids) {
             out[i] = l;
         }
         if WRITE_GRAD {
-            grad[i] = select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid);
+            store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid));
         }
     }
     let total = workgroup_sum(acc, ids);

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use crate::device::{Device, DeviceType};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::loss::convert;
 use crate::loss::{
-    Encoder, Reduction, expect_dtype, expect_one_binding, expect_same_device, with_grad,
+    Encoder, Reduction, expect_dtype, expect_one_binding, expect_same_device, float_precision,
+    same_or_f32, with_grad,
 };
 use crate::record::{Recorder, Slot};
 use crate::reduce::{self, Chunks, Denominator};
-use crate::shaders::Kernel;
+use crate::shaders::{Kernel, Precision};
 use crate::tensor::{LabelCheck, Tensor};
 
 /// Cross-entropy of logits `[N, C]` against class labels `[N]` (`u32` or `i32`), with
@@ -267,13 +269,14 @@ impl<'a> ClassLoss<'a> {
     ) -> Result<(Tensor, Option<Tensor>)> {
         let op = self.op;
         let dev = logits.device();
-        expect_dtype(logits, "logits", "f32", &[DType::F32])?;
+        let lp = float_precision(logits, "logits")?;
         let shape = class_shape(op, logits)?;
         let probs = match target.dtype() {
-            DType::F32 if self.kernel == ClassKernel::Softmax => {
+            DType::F32 | DType::F16 | DType::BF16 if self.kernel == ClassKernel::Softmax => {
+                same_or_f32(target, lp, "probability targets")?;
                 if target.shape() != logits.shape() {
                     return Err(Error::Shape(format!(
-                        "{op}: an f32 target holds class probabilities and must have the \
+                        "{op}: a float target holds class probabilities and must have the \
                          logits' shape {:?}, got {:?} (class labels must be u32 or i32)",
                         logits.shape(),
                         target.shape()
@@ -296,7 +299,7 @@ impl<'a> ClassLoss<'a> {
                 return Err(Error::DType {
                     what: "labels",
                     expected: match self.kernel {
-                        ClassKernel::Softmax => "u32 or i32 (labels), or f32 (probabilities)",
+                        ClassKernel::Softmax => "u32 or i32 (labels), or floats (probabilities)",
                         ClassKernel::LogProbs => "u32 or i32",
                     },
                     got,
@@ -361,10 +364,20 @@ impl<'a> ClassLoss<'a> {
             Reduction::None => Some(Tensor::alloc(dev, &shape.row_shape, DType::F32, "loss")?),
             _ => None,
         };
+        // The kernels write an f32 gradient: two invocations must not both write halves of
+        // one word. For half logits a last pass rounds it to their precision.
         let grad = match with_grad {
             true => Some(Tensor::alloc(dev, logits.shape(), DType::F32, "gradient")?),
             false => None,
         };
+        let kernel = Kernel::CrossEntropy(
+            lp,
+            if probs {
+                Precision::of(target.dtype()).unwrap_or(lp)
+            } else {
+                Precision::F32
+            },
+        );
         flags |= if out.is_some() { WRITE_OUT } else { 0 };
         flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
         // The gradient of a mean over labels divides by the sum of the counted rows'
@@ -423,7 +436,7 @@ impl<'a> ClassLoss<'a> {
             for ((first, len), g) in chunks.iter().zip(groups) {
                 let p = rec.uniform(&params(first, len, base, total));
                 rec.dispatch(
-                    Kernel::CrossEntropy,
+                    kernel,
                     "ce_denominator",
                     flags,
                     &[
@@ -497,7 +510,7 @@ impl<'a> ClassLoss<'a> {
                     (8, (&status).into()),
                 ]);
             }
-            rec.dispatch(Kernel::CrossEntropy, entry, main_flags, &bindings, g)?;
+            rec.dispatch(kernel, entry, main_flags, &bindings, g)?;
             base += g;
         }
         let loss = match (out, result) {
@@ -510,6 +523,12 @@ impl<'a> ClassLoss<'a> {
                 };
                 reduce::finalize(&mut rec, dev, &partials, total, denominator)?
             }
+        };
+        let grad = match grad {
+            Some(g) if lp != Precision::F32 => {
+                Some(convert::to_half(&mut rec, &g, logits.dtype())?)
+            }
+            g => g,
         };
         rec.submit()?;
         if probs {

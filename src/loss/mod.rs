@@ -2,6 +2,7 @@
 
 pub mod bce;
 pub mod bce_logits;
+mod convert;
 pub mod cross_entropy;
 pub mod huber;
 pub mod kl_div;
@@ -14,7 +15,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::record::Recorder;
 use crate::reduce::{self, Chunks, Denominator};
-use crate::shaders::{Kernel, Pointwise};
+use crate::shaders::{Kernel, Pointwise, Precision, Storage};
 use crate::tensor::Tensor;
 
 /// Where a call records its GPU work: its own encoder, submitted at once (`None`), or the
@@ -122,6 +123,28 @@ pub(crate) fn expect_dtype(
             expected,
             got: t.dtype(),
         })
+    }
+}
+
+/// The storage of a floating-point tensor; refuses integers.
+pub(crate) fn float_precision(t: &Tensor, what: &'static str) -> Result<Precision> {
+    Precision::of(t.dtype()).ok_or(Error::DType {
+        what,
+        expected: "f32, f16 or bf16",
+        got: t.dtype(),
+    })
+}
+
+/// The storage of a tensor that goes with an input of precision `x`: f32, or `x` itself. A
+/// bf16 target for f16 logits, say, is refused: one of them is surely a mistake.
+pub(crate) fn same_or_f32(t: &Tensor, x: Precision, what: &'static str) -> Result<Precision> {
+    match Precision::of(t.dtype()) {
+        Some(p) if p == x || p == Precision::F32 => Ok(p),
+        _ => Err(Error::DType {
+            what,
+            expected: "f32 or the input's element type",
+            got: t.dtype(),
+        }),
     }
 }
 
@@ -280,12 +303,12 @@ impl<'a> Elementwise<'a> {
     ) -> Result<(Tensor, Option<Tensor>)> {
         let (input, target) = (self.input, self.target);
         let dev = input.device();
-        expect_dtype(input, "input", "f32", &[DType::F32])?;
-        expect_dtype(target, "target", "f32", &[DType::F32])?;
+        let x = float_precision(input, "input")?;
+        let y = same_or_f32(target, x, "target")?;
         expect_same_shape(input, target, self.op)?;
         let mut flags = 0;
         if let Some(w) = self.weight {
-            expect_dtype(w, "weight", "f32", &[DType::F32])?;
+            same_or_f32(w, x, "weight")?;
             if w.shape() != input.shape() {
                 return Err(Error::Shape(format!(
                     "{}: weight has shape {:?}, input {:?}",
@@ -318,8 +341,14 @@ impl<'a> Elementwise<'a> {
             flags |= LOG_TARGET;
         }
 
+        let w = match self.weight {
+            Some(t) => same_or_f32(t, x, "weight")?,
+            None => x,
+        };
+        let storage = Storage { x, y, w };
         let n = input.len();
-        let chunks = Chunks::plan(dev, n, 4, reduce::align_elements(dev, 4), "input")?;
+        // Chunk starts aligned for the narrowest element (2 bytes), so for every input.
+        let chunks = Chunks::plan(dev, n, 4, reduce::align_elements(dev, 2), "input")?;
         let groups: Vec<u32> = chunks
             .iter()
             .map(|(_, len)| reduce::workgroups_for(dev, len.div_ceil(4) as u64))
@@ -330,7 +359,12 @@ impl<'a> Elementwise<'a> {
             Divisor::By(_) => None,
         };
         let grad = match with_grad {
-            true => Some(Tensor::alloc(dev, input.shape(), DType::F32, "gradient")?),
+            true => Some(Tensor::alloc(
+                dev,
+                input.shape(),
+                input.dtype(),
+                "gradient",
+            )?),
             false => None,
         };
         flags |= if out.is_some() { WRITE_OUT } else { 0 };
@@ -364,7 +398,7 @@ impl<'a> Elementwise<'a> {
             });
             let chunk = |t: &'a Tensor| t.slot(first, len);
             rec.dispatch(
-                Kernel::Elementwise(self.math),
+                Kernel::Elementwise(self.math, storage),
                 "elementwise",
                 flags,
                 &[

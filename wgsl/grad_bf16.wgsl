@@ -1,0 +1,19 @@
+// The gradient of an element-wise loss rounded once to bf16 (to nearest, ties to even), four
+// elements (two words) at a time. NaN stays NaN.
+
+@group(0) @binding(6) var<storage, read_write> grad: array<vec2<u32>>;
+
+fn bf16_bits(v: f32) -> u32 {
+    let b = bitcast<u32>(v);
+    if (b & 0x7fffffffu) > 0x7f800000u {
+        return (b >> 16u) | 0x40u;
+    }
+    return (b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u;
+}
+
+fn store_grad(i: u32, g: vec4<f32>) {
+    grad[i] = vec2<u32>(
+        bf16_bits(g.x) | (bf16_bits(g.y) << 16u),
+        bf16_bits(g.z) | (bf16_bits(g.w) << 16u),
+    );
+}

@@ -1,0 +1,22 @@
+// The gradient of an element-wise loss rounded once to f16, four elements (two words) at a
+// time. Beyond f16's range the result is an infinity and NaN stays NaN, as a cast does in
+// PyTorch (pack2x16float alone leaves both undefined).
+
+@group(0) @binding(6) var<storage, read_write> grad: array<vec2<u32>>;
+
+fn f16_bits(v: f32) -> u32 {
+    if v != v {
+        return 0x7e00u;
+    }
+    if abs(v) >= 65520.0 {
+        return select(0x7c00u, 0xfc00u, v < 0.0);
+    }
+    return pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;
+}
+
+fn store_grad(i: u32, g: vec4<f32>) {
+    grad[i] = vec2<u32>(
+        f16_bits(g.x) | (f16_bits(g.y) << 16u),
+        f16_bits(g.z) | (f16_bits(g.w) << 16u),
+    );
+}

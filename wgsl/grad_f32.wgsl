@@ -1,0 +1,7 @@
+// The gradient of an element-wise loss as f32, four elements at a time.
+
+@group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
+
+fn store_grad(i: u32, g: vec4<f32>) {
+    grad[i] = g;
+}
