@@ -13,7 +13,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use wgpu_loss::{Device, DeviceOptions, Grid, Reduction, Tensor};
+use wgpu_loss::half::{bf16, f16};
+use wgpu_loss::{Device, DeviceOptions, Element, Grid, Reduction, Tensor};
 
 /// Median seconds per call of each (case, side), from criterion's own samples.
 static SAMPLES: Mutex<BTreeMap<(String, &'static str), Vec<f64>>> = Mutex::new(BTreeMap::new());
@@ -225,6 +226,94 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
     }
 }
 
+/// Half-precision rows: MSE and cross-entropy on f16 and bf16 inputs (the CPU loop runs on
+/// the same values in f32). GB/s counts the bytes actually read: 2 per half.
+fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
+    fn run<H: Element>(
+        c: &mut Criterion,
+        dev: &Device,
+        filter: &dyn Fn(&str) -> bool,
+        suffix: &str,
+        convert: fn(f32) -> H,
+    ) {
+        for (label, n) in [("16M", 1usize << 24), ("64M", 1 << 26)] {
+            let name = format!("mse/{label}/{suffix}");
+            if !filter(&name) {
+                continue;
+            }
+            let hx: Vec<H> = data(n, 0.001, 0.999, 1).into_iter().map(convert).collect();
+            let hy: Vec<H> = data(n, 0.0, 1.0, 2).into_iter().map(convert).collect();
+            let x: Vec<f32> = widen(&hx);
+            let y: Vec<f32> = widen(&hy);
+            let (tx, ty) = (
+                Tensor::from_slice(dev, &hx, &[n]).unwrap(),
+                Tensor::from_slice(dev, &hy, &[n]).unwrap(),
+            );
+            let read = || {
+                wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap()[0]
+            };
+            let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
+            bench_case(
+                c,
+                Case {
+                    name,
+                    elements: n,
+                    bytes: 4 * n as u64,
+                },
+                want,
+                read,
+                || cpu_mse(&x, &y),
+            );
+        }
+        for (rows, classes) in [(4096usize, 32_000usize), (1024, 128_256)] {
+            let name = format!("ce/{rows}x{classes}/{suffix}");
+            if !filter(&name) {
+                continue;
+            }
+            let hx: Vec<H> = data(rows * classes, -10.0, 10.0, 3)
+                .into_iter()
+                .map(convert)
+                .collect();
+            let x: Vec<f32> = widen(&hx);
+            let labels: Vec<u32> = (0..rows).map(|i| (i * 7919 % classes) as u32).collect();
+            let logits = Tensor::from_slice(dev, &hx, &[rows, classes]).unwrap();
+            let lab = Tensor::from_slice(dev, &labels, &[rows]).unwrap();
+            let read = || {
+                wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap()[0]
+            };
+            let want = mean64(rows, |r| {
+                let row = &x[r * classes..][..classes];
+                let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+                m + s.ln() - row[labels[r] as usize] as f64
+            });
+            let case = Case {
+                name,
+                elements: rows * classes,
+                bytes: (2 * rows * classes + 4 * rows) as u64,
+            };
+            bench_case(c, case, want, read, || cpu_ce(&x, &labels, classes));
+        }
+    }
+    run::<f16>(c, dev, filter, "f16", f16::from_f32);
+    run::<bf16>(c, dev, filter, "bf16", bf16::from_f32);
+}
+
+/// Half values widened to f32 (through their bit patterns: `Element` has no arithmetic).
+fn widen<H: Element>(v: &[H]) -> Vec<f32> {
+    let bits: &[u16] = bytemuck::cast_slice(v);
+    match std::any::type_name::<H>().contains("bf16") {
+        true => bits.iter().map(|&b| bf16::from_bits(b).to_f32()).collect(),
+        false => bits.iter().map(|&b| f16::from_bits(b).to_f32()).collect(),
+    }
+}
+
 fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
@@ -260,6 +349,7 @@ fn main() {
     let filter = |name: &str| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()));
     let mut c = Criterion::default().without_plots();
     benches(&mut c, &dev, &filter);
+    half_benches(&mut c, &dev, &filter);
 
     let samples = SAMPLES.lock().unwrap();
     println!(
@@ -285,6 +375,30 @@ fn main() {
             human_time(cpu),
             case.bytes as f64 / cpu / 1e9,
             cpu / gpu
+        );
+    }
+    // Half-precision rows against the f32 row of the same case.
+    let cases = CASES.lock().unwrap();
+    let halves: Vec<&Case> = cases.iter().filter(|c| c.name.ends_with("16")).collect();
+    if !halves.is_empty() {
+        println!("\n| case | time / call | f32 time / call | speed-up over f32 |");
+        println!("|---|---|---|---|");
+    }
+    for case in halves {
+        let base = case.name.rsplit_once('/').map_or("", |p| p.0).to_string();
+        let (Some(h), Some(f)) = (
+            samples.get(&(case.name.clone(), "gpu")),
+            samples.get(&(base, "gpu")),
+        ) else {
+            continue;
+        };
+        let (h, f) = (median(h), median(f));
+        println!(
+            "| {} | {} | {} | {:.2}x |",
+            case.name,
+            human_time(h),
+            human_time(f),
+            f / h
         );
     }
 }
