@@ -195,6 +195,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
         .iter()
         .map(|&(label, n)| (format!("ce/{label}"), n / n.min(1024), n.min(1024)))
         .collect();
+    ce_cases.push(("ce/1024x32000".into(), 1024, 32_000));
     ce_cases.push(("ce/4096x32000".into(), 4096, 32_000));
     ce_cases.push(("ce/1024x128256".into(), 1024, 128_256));
     for (name, rows, classes) in ce_cases {
