@@ -391,9 +391,11 @@ impl<'a> ClassLoss<'a> {
         if with_grad && weighted_mean {
             flags |= SCALE_FROM_BUFFER;
         }
-        let weight_total = match &self.options.weight {
-            Some(_) => weight_sum(self.options)?,
-            None => classes as f32,
+        // W, the summed class weights, enters only the smoothing term: read the weights back
+        // (a blocking round trip) only when that term exists.
+        let weight_total = match (&self.options.weight, eps > 0.0) {
+            (Some(_), true) => weight_sum(self.options)?,
+            _ => classes as f32,
         };
 
         let divisor = match reduction {
