@@ -110,28 +110,30 @@ pub fn train(
         })
     };
     let (forward, sgd) = (pipeline("forward"), pipeline("sgd"));
-    let forward_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("forward"),
-        layout: &forward.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: dims.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: x.buffer().as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: w.buffer().as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 3,
-                resource: logits.buffer().as_entire_binding(),
-            },
+    // The kernels declare only the bindings they use: `forward` 0-3, `sgd` 0-2 and 4.
+    let bind = |pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)]| {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    };
+    let forward_group = bind(
+        &forward,
+        &[
+            (0, &dims),
+            (1, x.buffer()),
+            (2, w.buffer()),
+            (3, logits.buffer()),
         ],
-    });
+    );
     let pass = |encoder: &mut wgpu::CommandEncoder,
                 pipeline: &wgpu::ComputePipeline,
                 group: &wgpu::BindGroup,
@@ -150,28 +152,15 @@ pub fn train(
         let mut encoder = device.create_command_encoder(&Default::default());
         pass(&mut encoder, &forward, &forward_group, n * c);
         let (loss, grad) = ce.record_with_grad(&mut encoder, &logits, &labels)?;
-        let sgd_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("sgd"),
-            layout: &sgd.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: dims.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: x.buffer().as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: w.buffer().as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: grad.buffer().as_entire_binding(),
-                },
+        let sgd_group = bind(
+            &sgd,
+            &[
+                (0, &dims),
+                (1, x.buffer()),
+                (2, w.buffer()),
+                (4, grad.buffer()),
             ],
-        });
+        );
         pass(&mut encoder, &sgd, &sgd_group, f * c);
         dev.wgpu_queue().submit([encoder.finish()]);
         if epoch % report_every == 0 || epoch + 1 == epochs {
