@@ -5,7 +5,9 @@
 //! Each timed call is the loss forward plus reading the scalar back (a full round trip).
 //! Criterion measures both sides; at the end a Markdown table gives the median time per call,
 //! GB/s (bytes the loss must read), elements/s and the ratio CPU time / GPU time (above 1:
-//! the GPU is faster).
+//! the GPU is faster). Where the adapter has timestamp queries, the kernel columns give the
+//! GPU time of the call's passes alone (`Device::time_kernels`), without submission and
+//! readback.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -85,6 +87,7 @@ fn mean64(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 }
 
 fn bench_case(
+    dev: &Device,
     c: &mut Criterion,
     case: Case,
     want: f64,
@@ -118,10 +121,34 @@ fn bench_case(
         })
     });
     group.finish();
+    KERNEL
+        .lock()
+        .unwrap()
+        .push(kernel_time(dev, &mut gpu).map(|t| t.as_secs_f64()));
     CASES.lock().unwrap().push(case);
 }
 
+/// The GPU time of the passes of one call, from timestamp queries, where the adapter has
+/// them: the median of a few calls made with timing on (it makes each call wait, so the
+/// criterion timing above runs without it).
+fn kernel_time(dev: &Device, mut gpu: impl FnMut() -> f32) -> Option<Duration> {
+    if !dev.time_kernels(true) {
+        return None;
+    }
+    let start = Instant::now();
+    let mut each = Vec::new();
+    while each.len() < 5 || (start.elapsed() < Duration::from_millis(500) && each.len() < 200) {
+        let before = dev.kernel_time();
+        black_box(gpu());
+        each.push((dev.kernel_time() - before).as_secs_f64());
+    }
+    dev.time_kernels(false);
+    Some(Duration::from_secs_f64(median(&each)))
+}
+
 static CASES: Mutex<Vec<Case>> = Mutex::new(Vec::new());
+/// Seconds of GPU time per call, per case, where the adapter has timestamp queries.
+static KERNEL: Mutex<Vec<Option<f64>>> = Mutex::new(Vec::new());
 /// Relative error against f64 of (wgpu-loss, the CPU loop), per case.
 static ERRORS: Mutex<Vec<(f64, f64)>> = Mutex::new(Vec::new());
 
@@ -156,6 +183,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
             };
             let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
             bench_case(
+                dev,
                 c,
                 Case {
                     name: name_mse,
@@ -179,6 +207,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
                 -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
             });
             bench_case(
+                dev,
                 c,
                 Case {
                     name: name_bce,
@@ -223,7 +252,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
             let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
             m + s.ln() - row[labels[r] as usize] as f64
         });
-        bench_case(c, case, want, read, || cpu_ce(&x, &labels, classes));
+        bench_case(dev, c, case, want, read, || cpu_ce(&x, &labels, classes));
     }
 }
 
@@ -258,6 +287,7 @@ fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) 
             };
             let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
             bench_case(
+                dev,
                 c,
                 Case {
                     name,
@@ -299,7 +329,7 @@ fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) 
                 elements: rows * classes,
                 bytes: (2 * rows * classes + 4 * rows) as u64,
             };
-            bench_case(c, case, want, read, || cpu_ce(&x, &labels, classes));
+            bench_case(dev, c, case, want, read, || cpu_ce(&x, &labels, classes));
         }
     }
     run::<f16>(c, dev, filter, "f16", f16::from_f32);
@@ -359,15 +389,24 @@ fn main() {
         dev.uses_subgroups()
     );
     println!(
-        "| case | elements | wgpu-loss / call | GB/s | elements/s | CPU loop / call | CPU GB/s | CPU time / GPU time | rel. error GPU / CPU |"
+        "| case | elements | wgpu-loss / call | GB/s | elements/s | kernel / call | kernel GB/s | CPU loop / call | CPU GB/s | CPU time / GPU time | rel. error GPU / CPU |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let errors = ERRORS.lock().unwrap();
-    for (case, (err, cpu_err)) in CASES.lock().unwrap().iter().zip(errors.iter()) {
+    let kernels = KERNEL.lock().unwrap();
+    let cases = CASES.lock().unwrap();
+    for ((case, (err, cpu_err)), kernel) in cases.iter().zip(errors.iter()).zip(kernels.iter()) {
         let gpu = median(&samples[&(case.name.clone(), "gpu")]);
         let cpu = median(&samples[&(case.name.clone(), "cpu")]);
+        let (kernel, kernel_rate) = match kernel {
+            Some(k) => (
+                human_time(*k),
+                format!("{:.2}", case.bytes as f64 / k / 1e9),
+            ),
+            None => ("n/a".into(), "n/a".into()),
+        };
         println!(
-            "| {} | {} | {} | {:.2} | {:.3e} | {} | {:.2} | {:.2}x | {err:.0e} / {cpu_err:.0e} |",
+            "| {} | {} | {} | {:.2} | {:.3e} | {kernel} | {kernel_rate} | {} | {:.2} | {:.2}x | {err:.0e} / {cpu_err:.0e} |",
             case.name,
             case.elements,
             human_time(gpu),
@@ -379,7 +418,6 @@ fn main() {
         );
     }
     // Half-precision rows against the f32 row of the same case.
-    let cases = CASES.lock().unwrap();
     let halves: Vec<&Case> = cases.iter().filter(|c| c.name.ends_with("16")).collect();
     if !halves.is_empty() {
         println!("\n| case | time / call | f32 time / call | speed-up over f32 |");

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineCache;
 use crate::pool::BufferPool;
+use crate::timing::KernelClock;
 
 /// A graphics API that wgpu can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -248,6 +249,8 @@ pub(crate) struct DeviceInner {
     pub placeholder: wgpu::Buffer,
     /// Why the device was lost, once it is (devices this crate opened).
     pub lost: Arc<Mutex<Option<String>>>,
+    /// Kernel timing ([`Device::time_kernels`]).
+    pub clock: KernelClock,
 }
 
 /// The GPU context: a wgpu device and queue plus the pipelines compiled for it.
@@ -381,6 +384,7 @@ impl Device {
                 pool: BufferPool::default(),
                 placeholder,
                 lost: Arc::default(),
+                clock: KernelClock::default(),
             }),
         }
     }
@@ -408,6 +412,42 @@ impl Device {
     /// The wgpu queue that this crate submits to.
     pub fn wgpu_queue(&self) -> &wgpu::Queue {
         &self.inner.queue
+    }
+
+    /// Starts (`true`) or stops timing the GPU passes of this device's loss calls with
+    /// timestamp queries; [`Device::kernel_time`] sums them. Returns whether timing is on: it
+    /// stays off where the device lacks `Features::TIMESTAMP_QUERY` (devices this crate
+    /// opens ask for it wherever the adapter has it).
+    ///
+    /// While timing, each call waits for its passes to finish before it returns. Calls
+    /// recorded into your own encoder ([`crate::Loss`]) are not timed.
+    ///
+    /// ```
+    /// use wgpu_loss::{mse_loss, Device, Reduction, Tensor};
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &vec![1.0f32; 1 << 16], &[1 << 16])?;
+    /// if dev.time_kernels(true) {
+    ///     let before = dev.kernel_time();
+    ///     mse_loss(&x, &x, Reduction::Mean)?;
+    ///     println!("MSE of 65,536 elements: {:?} on the GPU", dev.kernel_time() - before);
+    /// }
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn time_kernels(&self, on: bool) -> bool {
+        let on = on
+            && self
+                .inner
+                .device
+                .features()
+                .contains(wgpu::Features::TIMESTAMP_QUERY);
+        self.inner.clock.set(on);
+        on
+    }
+
+    /// The GPU time of the compute passes of every call made while [`Device::time_kernels`]
+    /// was on, summed; zero if it never was. Copies to and from the host are not counted.
+    pub fn kernel_time(&self) -> std::time::Duration {
+        self.inner.clock.total()
     }
 
     /// [`Error::Gpu`] once the device is lost.

@@ -12,6 +12,7 @@ mod record;
 mod reduce;
 pub mod shaders;
 mod tensor;
+mod timing;
 
 pub use device::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, Grid, PowerPreference};
 pub use dtype::{DType, Element};

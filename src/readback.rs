@@ -23,24 +23,35 @@ pub(crate) struct Staged {
 pub(crate) fn stage(device: &Device, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Staged> {
     device.check_alive()?;
     let dev = &device.inner;
-    let size: u64 = parts.iter().map(|p| p.2).sum();
-    let staging = dev.pool.take(&dev.device, size, STAGING);
     let mut encoder = dev
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("wgpu-loss readback"),
         });
+    let staged = stage_into(device, &mut encoder, parts);
+    dev.queue.submit([encoder.finish()]);
+    Ok(staged)
+}
+
+/// [`stage`], recording the copies into `encoder`, which the caller submits.
+pub(crate) fn stage_into(
+    device: &Device,
+    encoder: &mut wgpu::CommandEncoder,
+    parts: &[(&wgpu::Buffer, u64, u64)],
+) -> Staged {
+    let dev = &device.inner;
+    let size: u64 = parts.iter().map(|p| p.2).sum();
+    let staging = dev.pool.take(&dev.device, size, STAGING);
     let mut at = 0;
     for &(buffer, offset, len) in parts {
         encoder.copy_buffer_to_buffer(buffer, offset, &staging, at, len);
         at += len;
     }
-    dev.queue.submit([encoder.finish()]);
-    Ok(Staged {
+    Staged {
         device: device.clone(),
         staging,
         size,
-    })
+    }
 }
 
 impl Staged {

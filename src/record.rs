@@ -5,6 +5,7 @@ use wgpu::util::DeviceExt;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::shaders::Kernel;
+use crate::timing::PassTimer;
 
 /// A byte range of a buffer to bind: the whole buffer, or one chunk of a large tensor.
 #[derive(Clone, Copy)]
@@ -44,6 +45,8 @@ pub(crate) struct Recorder<'d, 'e> {
     scopes: [wgpu::ErrorScopeGuard; 2],
     /// Pooled buffers this call uses, given back after its submission.
     taken: Vec<wgpu::Buffer>,
+    /// The passes' timestamps, while the device times its kernels (own encoder only).
+    timer: Option<PassTimer>,
 }
 
 impl<'d, 'e> Recorder<'d, 'e> {
@@ -58,6 +61,10 @@ impl<'d, 'e> Recorder<'d, 'e> {
             device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
             device.push_error_scope(wgpu::ErrorFilter::Validation),
         ];
+        let timer = match encoder.is_none() && dev.inner.clock.is_on() {
+            true => Some(PassTimer::new(device)),
+            false => None,
+        };
         let encoder = match encoder {
             Some(encoder) => Target::Caller(encoder),
             None => Target::Own(
@@ -71,6 +78,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
             encoder,
             scopes,
             taken: Vec::new(),
+            timer,
         })
     }
 
@@ -155,7 +163,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
         };
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some(entry),
-            timestamp_writes: None,
+            timestamp_writes: self.timer.as_mut().and_then(PassTimer::next_pass),
         });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
@@ -164,10 +172,14 @@ impl<'d, 'e> Recorder<'d, 'e> {
     }
 
     /// Submits the recorded work (unless it went into the caller's encoder); reports any
-    /// validation error raised while recording.
-    pub(crate) fn submit(self) -> Result<()> {
+    /// validation error raised while recording. A timed call waits for its timestamps.
+    pub(crate) fn submit(mut self) -> Result<()> {
         let inner = &self.dev.inner;
-        if let Target::Own(encoder) = self.encoder {
+        let mut timestamps = None;
+        if let Target::Own(mut encoder) = self.encoder {
+            if let Some(timer) = &self.timer {
+                timestamps = Some(timer.resolve(self.dev, &mut encoder, &mut self.taken));
+            }
             inner.queue.submit([encoder.finish()]);
         }
         for buffer in self.taken {
@@ -175,9 +187,13 @@ impl<'d, 'e> Recorder<'d, 'e> {
         }
         let [out_of_memory, validation] = self.scopes;
         let errors = [validation, out_of_memory].map(|s| pollster::block_on(s.pop()));
-        match errors.into_iter().flatten().next() {
-            Some(e) => Err(Error::Gpu(e.to_string())),
-            None => self.dev.check_alive(),
+        if let Some(e) = errors.into_iter().flatten().next() {
+            return Err(Error::Gpu(e.to_string()));
         }
+        self.dev.check_alive()?;
+        if let Some(staged) = timestamps {
+            PassTimer::add_to(self.dev, &staged.wait()?);
+        }
+        Ok(())
     }
 }

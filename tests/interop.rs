@@ -192,3 +192,61 @@ fn subgroup_and_tree_reductions_agree() {
     let want: f64 = x.iter().map(|&v| (v as f64).powi(2)).sum();
     assert!(rel_err(b.2, want) < 1e-6);
 }
+
+#[test]
+fn kernel_timing_sums_the_passes_of_timed_calls_only() {
+    // A device of its own: timing makes every call wait, which the other tests should not.
+    let dev = Device::new().unwrap();
+    let has_timestamps = dev
+        .wgpu_device()
+        .features()
+        .contains(wgpu::Features::TIMESTAMP_QUERY);
+    assert_eq!(dev.time_kernels(true), has_timestamps);
+    if !has_timestamps {
+        return;
+    }
+    let data: Vec<f32> = (0..100_003).map(|i| (i % 97) as f32 * 0.01).collect();
+    let x = Tensor::from_slice(&dev, &data, &[data.len()]).unwrap();
+    let y = Tensor::from_slice(&dev, &vec![0.5f32; data.len()], &[data.len()]).unwrap();
+    let expected: f64 = data.iter().map(|&v| (v as f64 - 0.5).powi(2)).sum::<f64>() / 100_003.0;
+
+    assert_eq!(dev.kernel_time(), std::time::Duration::ZERO);
+    let timed = mse_loss(&x, &y, Reduction::Mean).unwrap();
+    let after_one = dev.kernel_time();
+    assert!(after_one > std::time::Duration::ZERO);
+    approx::assert_relative_eq!(
+        timed.to_vec::<f32>().unwrap()[0] as f64,
+        expected,
+        max_relative = 1e-5
+    );
+
+    // Calls recorded into the caller's encoder, and calls once timing is off, add nothing.
+    let mut encoder = dev
+        .wgpu_device()
+        .create_command_encoder(&Default::default());
+    let recorded = MseLoss::new().record(&mut encoder, &x, &y).unwrap();
+    dev.wgpu_queue().submit([encoder.finish()]);
+    assert_eq!(
+        recorded.to_vec::<f32>().unwrap(),
+        timed.to_vec::<f32>().unwrap()
+    );
+    assert!(!dev.time_kernels(false));
+    mse_loss(&x, &y, Reduction::Mean)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    assert_eq!(dev.kernel_time(), after_one);
+
+    // A call split into chunks is timed, and its result is unchanged.
+    let chunked = Device::with_options(DeviceOptions::new().max_binding_size(1 << 16)).unwrap();
+    assert!(chunked.time_kernels(true));
+    let x = Tensor::from_slice(&chunked, &data, &[data.len()]).unwrap();
+    let y = Tensor::from_slice(&chunked, &vec![0.5f32; data.len()], &[data.len()]).unwrap();
+    let loss = mse_loss(&x, &y, Reduction::Mean).unwrap();
+    assert!(chunked.kernel_time() > std::time::Duration::ZERO);
+    approx::assert_relative_eq!(
+        loss.to_vec::<f32>().unwrap()[0] as f64,
+        expected,
+        max_relative = 1e-5
+    );
+}
