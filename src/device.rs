@@ -2,9 +2,10 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::bind_groups::BindGroupCache;
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineCache;
-use crate::pool::BufferPool;
+use crate::pool::{BufferPool, TensorPool};
 use crate::timing::KernelClock;
 
 /// A graphics API that wgpu can run on.
@@ -244,7 +245,11 @@ pub(crate) struct DeviceInner {
     pub caps: Caps,
     pub grid: Grid,
     pub pipelines: PipelineCache,
+    pub bind_groups: BindGroupCache,
+    /// Uniforms, partial sums and staging buffers.
     pub pool: BufferPool,
+    /// Buffers of dropped tensors.
+    pub tensors: TensorPool,
     /// 16 bytes bound where a kernel declares an output that a call does not write.
     pub placeholder: wgpu::Buffer,
     /// Why the device was lost, once it is (devices this crate opened).
@@ -381,7 +386,9 @@ impl Device {
                 caps,
                 grid,
                 pipelines: PipelineCache::default(),
+                bind_groups: BindGroupCache::default(),
                 pool: BufferPool::default(),
+                tensors: TensorPool::default(),
                 placeholder,
                 lost: Arc::default(),
                 clock: KernelClock::default(),
@@ -456,6 +463,25 @@ impl Device {
             Some(why) => Err(Error::Gpu(format!("the device was lost ({why})"))),
             None => Ok(()),
         }
+    }
+
+    /// Gives a scratch buffer back to the pool after its call's submission.
+    pub(crate) fn recycle_scratch(&self, buffer: wgpu::Buffer) {
+        if let Some(dropped) = self.inner.pool.give(buffer) {
+            self.release(&dropped);
+        }
+    }
+
+    /// Keeps the buffer of a dropped tensor for a later one.
+    pub(crate) fn recycle_tensor(&self, buffer: wgpu::Buffer) {
+        for dropped in self.inner.tensors.give(buffer) {
+            self.release(&dropped);
+        }
+    }
+
+    /// Lets go of a buffer: drops the cached bind groups that hold it.
+    pub(crate) fn release(&self, buffer: &wgpu::Buffer) {
+        self.inner.bind_groups.forget(buffer);
     }
 
     /// A buffer to bind for outputs a call leaves unwritten (compiled out by its flags).

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod bind_groups;
 mod device;
 mod dtype;
 mod error;

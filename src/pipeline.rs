@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::shaders::Kernel;
 
 /// A pipeline's identity: kernel, entry point, and the flags of its pipeline constants.
-type PipelineKey = (Kernel, &'static str, u32);
+pub(crate) type PipelineKey = (Kernel, &'static str, u32);
 
 #[derive(Default)]
 pub(crate) struct PipelineCache {

@@ -103,7 +103,7 @@ impl Staged {
             .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
             .to_vec();
         self.staging.unmap();
-        self.device.inner.pool.give(self.staging);
+        self.device.recycle_scratch(self.staging);
         Ok(bytes)
     }
 }

@@ -5,6 +5,7 @@ use wgpu::util::DeviceExt;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::shaders::Kernel;
+use crate::tensor::{Allocation, Tensor};
 use crate::timing::PassTimer;
 
 /// A byte range of a buffer to bind: the whole buffer, or one chunk of a large tensor.
@@ -14,6 +15,8 @@ pub(crate) struct Slot<'a> {
     pub offset: u64,
     /// `None`: to the end of the buffer.
     pub size: Option<u64>,
+    /// The tensor memory the range belongs to, if any.
+    pub owner: Option<&'a Allocation>,
 }
 
 impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {
@@ -22,7 +25,14 @@ impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {
             buffer,
             offset: 0,
             size: None,
+            owner: None,
         }
+    }
+}
+
+impl<'a> From<&'a Tensor> for Slot<'a> {
+    fn from(tensor: &'a Tensor) -> Self {
+        tensor.slot(0, tensor.len())
     }
 }
 
@@ -113,16 +123,19 @@ impl<'d, 'e> Recorder<'d, 'e> {
         buffer
     }
 
-    /// A storage buffer holding `data` that outlives the call (a status word read later).
-    pub(crate) fn storage<T: bytemuck::Pod>(&self, data: &[T]) -> wgpu::Buffer {
-        self.dev
-            .inner
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("wgpu-loss status"),
-                contents: bytemuck::cast_slice(data),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            })
+    /// Records the zeroing of `tensor`.
+    pub(crate) fn clear(&mut self, tensor: &Tensor) {
+        if let Target::Caller(_) = self.encoder {
+            tensor.pin();
+        }
+        self.encoder().clear_buffer(tensor.buffer(), 0, None);
+    }
+
+    fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        match &mut self.encoder {
+            Target::Own(e) => e,
+            Target::Caller(e) => e,
+        }
     }
 
     /// Records `workgroups` workgroups of `entry`, specialised by `flags` (see
@@ -141,22 +154,43 @@ impl<'d, 'e> Recorder<'d, 'e> {
             inner
                 .pipelines
                 .get(&inner.device, inner.caps.subgroups, kernel, entry, flags)?;
-        let entries: Vec<wgpu::BindGroupEntry> = bindings
-            .iter()
-            .map(|&(binding, slot)| wgpu::BindGroupEntry {
-                binding,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: slot.buffer,
-                    offset: slot.offset,
-                    size: slot.size.and_then(wgpu::BufferSize::new),
-                }),
+        let make = || {
+            let entries: Vec<wgpu::BindGroupEntry> = bindings
+                .iter()
+                .map(|&(binding, slot)| wgpu::BindGroupEntry {
+                    binding,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: slot.buffer,
+                        offset: slot.offset,
+                        size: slot.size.and_then(wgpu::BufferSize::new),
+                    }),
+                })
+                .collect();
+            inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(entry),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
             })
-            .collect();
-        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(entry),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        };
+        let bind_group = match self.encoder {
+            // Submitted by us before the call returns: the bind group may serve later calls.
+            Target::Own(_) => {
+                let key = bindings
+                    .iter()
+                    .map(|(b, s)| (*b, s.buffer.clone(), s.offset, s.size))
+                    .collect();
+                inner
+                    .bind_groups
+                    .get_or_make((kernel, entry, flags), key, make)
+            }
+            // Submitted whenever the caller likes: what it binds stays out of the pools.
+            Target::Caller(_) => {
+                for owner in bindings.iter().filter_map(|(_, s)| s.owner) {
+                    owner.pin();
+                }
+                make()
+            }
+        };
         let encoder = match &mut self.encoder {
             Target::Own(e) => e,
             Target::Caller(e) => &mut **e,
@@ -183,7 +217,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
             inner.queue.submit([encoder.finish()]);
         }
         for buffer in self.taken {
-            inner.pool.give(buffer);
+            self.dev.recycle_scratch(buffer);
         }
         let [out_of_memory, validation] = self.scopes;
         let errors = [validation, out_of_memory].map(|s| pollster::block_on(s.pop()));

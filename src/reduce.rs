@@ -3,7 +3,7 @@
 use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::record::Recorder;
+use crate::record::{Recorder, Slot};
 use crate::shaders::Kernel;
 use crate::tensor::Tensor;
 
@@ -71,7 +71,7 @@ struct FinalizeParams {
 pub(crate) fn finalize(
     rec: &mut Recorder<'_, '_>,
     dev: &Device,
-    partials: &wgpu::Buffer,
+    partials: Slot,
     count: u32,
     denominator: Denominator,
 ) -> Result<Tensor> {
@@ -90,11 +90,7 @@ pub(crate) fn finalize(
         Kernel::Finalize,
         "finalize",
         0,
-        &[
-            (0, (&params).into()),
-            (1, partials.into()),
-            (2, result.buffer().into()),
-        ],
+        &[(0, (&params).into()), (1, partials), (2, (&result).into())],
         1,
     )?;
     Ok(result)

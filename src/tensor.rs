@@ -1,6 +1,7 @@
 //! `Tensor`: a shaped, typed handle over a GPU buffer; upload and readback live here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::device::Device;
 use crate::dtype::{DType, Element};
@@ -11,10 +12,38 @@ use crate::record::Slot;
 /// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
 const PAD: u64 = 16;
 
+/// A tensor's buffer. One that the crate allocated goes back to the device's pool when the
+/// last tensor using it is dropped, for a later tensor of the same size, unless a call
+/// recorded into the caller's encoder bound it (that encoder may be submitted after the drop);
+/// a buffer the caller gave ([`Tensor::from_buffer`]) is let go.
+pub(crate) struct Allocation {
+    buffer: wgpu::Buffer,
+    device: Device,
+    reuse: AtomicBool,
+}
+
+impl Allocation {
+    /// Keeps the buffer out of the pool once dropped: work that uses it may still be
+    /// submitted by the caller.
+    pub(crate) fn pin(&self) {
+        self.reuse.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        let buffer = self.buffer.clone();
+        match *self.reuse.get_mut() {
+            true => self.device.recycle_tensor(buffer),
+            false => self.device.release(&buffer),
+        }
+    }
+}
+
 /// A check that runs when a loss is read: the kernel flagged labels outside `0..classes`.
 pub(crate) struct LabelCheck {
-    /// One u32: the lowest bad row, or `u32::MAX`.
-    pub status: wgpu::Buffer,
+    /// One u32: `u32::MAX` minus the lowest bad row, or 0.
+    pub status: Tensor,
     pub labels: Tensor,
     pub classes: u32,
 }
@@ -34,8 +63,7 @@ pub(crate) struct LabelCheck {
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
-    device: Device,
-    buffer: Arc<wgpu::Buffer>,
+    alloc: Arc<Allocation>,
     shape: Arc<[usize]>,
     dtype: DType,
     check: Option<Arc<LabelCheck>>,
@@ -73,27 +101,29 @@ impl Tensor {
             )));
         }
         let tensor = Self::alloc(device, shape, T::DTYPE, "tensor")?;
-        // Writes must cover whole 4-byte words: an odd count of halves gets a zero pad.
+        // The buffer may be a dropped tensor's: the data, then zeros to its end. Writes cover
+        // whole 4-byte words, so an odd count of halves ends with the first word of zeros.
         let bytes: &[u8] = bytemuck::cast_slice(data);
-        let padded;
-        let bytes = if bytes.len().is_multiple_of(4) {
-            bytes
-        } else {
-            padded = [bytes, &[0u8; 2]].concat();
-            &padded[..]
-        };
+        let whole_words = bytes.len() / 4 * 4;
+        let tail = [&bytes[whole_words..], &[0u8; PAD as usize]].concat();
+        let tail = &tail[..(tensor.buffer().size() - whole_words as u64) as usize];
         let scope = device
             .inner
             .device
             .push_error_scope(wgpu::ErrorFilter::Validation);
-        device.inner.queue.write_buffer(&tensor.buffer, 0, bytes);
+        let queue = &device.inner.queue;
+        if whole_words > 0 {
+            queue.write_buffer(tensor.buffer(), 0, &bytes[..whole_words]);
+        }
+        queue.write_buffer(tensor.buffer(), whole_words as u64, tail);
         match pollster::block_on(scope.pop()) {
             Some(e) => Err(Error::Gpu(format!("uploading the tensor: {e}"))),
             None => Ok(tensor),
         }
     }
 
-    /// A zero-filled tensor on `device` (wgpu zero-initialises new buffers).
+    /// A tensor on `device` whose contents are whatever its buffer last held: a dropped
+    /// tensor's buffer of the same size when the device's pool has one, else a new one.
     pub(crate) fn alloc(
         device: &Device,
         shape: &[usize],
@@ -116,30 +146,49 @@ impl Tensor {
             });
         }
         device.check_alive()?;
-        let scope = device
-            .inner
-            .device
-            .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let buffer = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(what),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!(
-                "allocating {bytes} bytes for {what}: {e}"
-            )));
-        }
-        Ok(Tensor {
-            device: device.clone(),
-            buffer: Arc::new(buffer),
+        let buffer = match device.inner.tensors.take(bytes) {
+            Some(buffer) => buffer,
+            None => {
+                let scope = device
+                    .inner
+                    .device
+                    .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+                let buffer = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(what),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                if let Some(e) = pollster::block_on(scope.pop()) {
+                    return Err(Error::Gpu(format!(
+                        "allocating {bytes} bytes for {what}: {e}"
+                    )));
+                }
+                buffer
+            }
+        };
+        Ok(Self::wrap(device, buffer, shape, dtype, true))
+    }
+
+    fn wrap(
+        device: &Device,
+        buffer: wgpu::Buffer,
+        shape: &[usize],
+        dtype: DType,
+        reuse: bool,
+    ) -> Self {
+        Tensor {
+            alloc: Arc::new(Allocation {
+                buffer,
+                device: device.clone(),
+                reuse: AtomicBool::new(reuse),
+            }),
             shape: shape.into(),
             dtype,
             check: None,
-        })
+        }
     }
 
     pub(crate) fn with_check(mut self, check: Arc<LabelCheck>) -> Self {
@@ -169,15 +218,25 @@ impl Tensor {
 
     /// The device whose memory holds this tensor.
     pub fn device(&self) -> &Device {
-        &self.device
+        &self.alloc.device
     }
 
     /// The wgpu buffer holding the data, to use in your own pipelines (interop).
     ///
-    /// It holds [`Tensor::required_bytes`] bytes: the data, row-major, then zeros up to a
-    /// multiple of 16 bytes. Its usages are `STORAGE | COPY_SRC | COPY_DST`.
+    /// It holds [`Tensor::required_bytes`] bytes: the data, row-major, then padding up to a
+    /// multiple of 16 bytes (zeros in a tensor made by [`Tensor::from_slice`]). Its usages
+    /// are `STORAGE | COPY_SRC | COPY_DST`.
+    ///
+    /// The buffer belongs to the tensor: once every handle to a tensor that this crate
+    /// allocated is dropped, its buffer is reused for a later tensor. Keep the tensor alive
+    /// until the work that uses the buffer has been submitted.
     pub fn buffer(&self) -> &wgpu::Buffer {
-        &self.buffer
+        &self.alloc.buffer
+    }
+
+    /// Keeps this tensor's buffer out of the pool once dropped (see [`Allocation::pin`]).
+    pub(crate) fn pin(&self) {
+        self.alloc.pin();
     }
 
     /// The bytes of elements `first .. first + len`, rounded up to 16 bytes within the buffer:
@@ -185,11 +244,12 @@ impl Tensor {
     pub(crate) fn slot(&self, first: usize, len: usize) -> Slot<'_> {
         let elem = self.dtype.size() as u64;
         let offset = first as u64 * elem;
-        let size = ((len as u64 * elem).div_ceil(PAD) * PAD).min(self.buffer.size() - offset);
+        let size = ((len as u64 * elem).div_ceil(PAD) * PAD).min(self.buffer().size() - offset);
         Slot {
-            buffer: &self.buffer,
+            buffer: self.buffer(),
             offset,
             size: Some(size),
+            owner: Some(&self.alloc),
         }
     }
 
@@ -257,13 +317,7 @@ impl Tensor {
                 wanted - usage
             )));
         }
-        Ok(Tensor {
-            device: device.clone(),
-            buffer: Arc::new(buffer),
-            shape: shape.into(),
-            dtype,
-            check: None,
-        })
+        Ok(Self::wrap(device, buffer, shape, dtype, false))
     }
 
     /// Bytes of data, without padding.
@@ -356,7 +410,7 @@ impl Tensor {
                     got: t.dtype,
                 });
             }
-            if !t.device.same(&first.device) {
+            if !t.device().same(first.device()) {
                 return Err(Error::DeviceMismatch);
             }
             parts.push((t.buffer(), 0, t.bytes().div_ceil(4) * 4));
@@ -365,9 +419,9 @@ impl Tensor {
             tensors
                 .iter()
                 .filter_map(|t| t.check.as_ref())
-                .map(|c| (&c.status, 0, 4)),
+                .map(|c| (c.status.buffer(), 0, 4)),
         );
-        stage(&first.device, &parts).map(Some)
+        stage(first.device(), &parts).map(Some)
     }
 }
 
@@ -393,8 +447,8 @@ fn first_bad_label(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<LabelCheck>
     let checks = tensors.iter().filter_map(|t| t.check.clone());
     checks.enumerate().find_map(|(k, check)| {
         let word = bytes.get(data + 4 * k..data + 4 * k + 4)?;
-        let row = u32::from_le_bytes(word.try_into().ok()?);
-        (row != u32::MAX).then_some((check, row))
+        let flag = u32::from_le_bytes(word.try_into().ok()?);
+        (flag != 0).then_some((check, u32::MAX - flag))
     })
 }
 
@@ -402,7 +456,7 @@ impl LabelCheck {
     /// Starts reading the label of `row`.
     fn read_label(&self, row: u32) -> Result<Staged> {
         stage(
-            &self.labels.device,
+            self.labels.device(),
             &[(self.labels.buffer(), row as u64 * 4, 4)],
         )
     }

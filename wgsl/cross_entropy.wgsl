@@ -6,7 +6,8 @@
 //   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (sum_c w[c] * lse - sum_c w[c] * x[c])
 // where w are the class weights (all 1 when unweighted) and eps the label smoothing.
 // Rows whose label is the ignore_index contribute nothing. Labels outside 0..C are recorded
-// (lowest bad row) in `status` and the row is skipped, so the host can report an error.
+// in `status` (as u32::MAX minus the lowest bad row: an atomicMax over a zeroed word) and
+// the row is skipped, so the host can report an error.
 // Gradient per row: g_c = s * ((1 - eps) w[y] (p_c - [c = y]) + eps / C (W p_c - w[c])),
 // p = softmax(x), W = sum_c w[c], s the gradient scale (1/denominator for a mean).
 //
@@ -80,7 +81,7 @@ fn target_of(row: u32) -> i32 {
     }
     // A negative i32 label reads as a u32 of at least 2^31, so one test covers both ends.
     if raw >= params.classes {
-        atomicMin(&status[0], params.row_offset + row);
+        atomicMax(&status[0], 0xffffffffu - (params.row_offset + row));
         return -1;
     }
     return i32(raw);

@@ -403,6 +403,12 @@ impl<'a> ClassLoss<'a> {
             _ => 1.0,
         };
         let mut rec = Recorder::new(dev, encoder)?;
+        if entry == "nll_rows" {
+            // NLL sets only the label's element of a row's gradient.
+            if let Some(g) = &grad {
+                rec.clear(g);
+            }
+        }
         let params = |first: usize, len: usize, base: u32, count: u32| CeParams {
             rows: (len * inner) as u32,
             classes: classes as u32,
@@ -417,15 +423,12 @@ impl<'a> ClassLoss<'a> {
             row_offset: (first * inner) as u32,
             divisor,
         };
-        let status = rec.storage(&[u32::MAX]);
+        let status = Tensor::alloc(dev, &[1], DType::U32, "label status")?;
+        rec.clear(&status);
         let unused = dev.placeholder();
         // Bindings a kernel declares but this call does not read get a small read-only range.
         let placeholder = logits.slot(0, 1);
-        let weight = self
-            .options
-            .weight
-            .as_ref()
-            .map_or(placeholder, |w| w.buffer().into());
+        let weight = self.options.weight.as_ref().map_or(placeholder, Slot::from);
         let (row_unit, logit_unit) = (inner, classes * inner);
         let denominator = if flags & SCALE_FROM_BUFFER != 0 {
             let groups: Vec<u32> = chunks
@@ -455,7 +458,7 @@ impl<'a> ClassLoss<'a> {
             Some(reduce::finalize(
                 &mut rec,
                 dev,
-                &partials,
+                Slot::from(&partials),
                 total,
                 Denominator::Fixed(1.0),
             )?)
@@ -467,9 +470,7 @@ impl<'a> ClassLoss<'a> {
             .map(|(_, len)| groups_of(len * inner))
             .collect();
         let total: u32 = groups.iter().sum();
-        let scale_in = denominator
-            .as_ref()
-            .map_or(placeholder, |t| t.buffer().into());
+        let scale_in = denominator.as_ref().map_or(placeholder, Slot::from);
         // One workgroup in all writes the result itself: no second pass.
         let result = match (&out, total) {
             (None, 1) => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
@@ -480,9 +481,13 @@ impl<'a> ClassLoss<'a> {
             (Some(_), Reduction::Mean, false) => flags | FINAL | MEAN_BY_WEIGHT,
             (Some(_), ..) => flags | FINAL,
         };
+        let scratch;
         let partials = match &result {
-            Some(t) => t.buffer().clone(),
-            None => rec.scratch(&vec![0f32; 2 * total as usize]),
+            Some(t) => Slot::from(t),
+            None => {
+                scratch = rec.scratch(&vec![0f32; 2 * total as usize]);
+                Slot::from(&scratch)
+            }
         };
         let mut base = 0;
         for ((first, len), g) in chunks.iter().zip(groups) {
@@ -492,7 +497,7 @@ impl<'a> ClassLoss<'a> {
                 (1, span(logits, logit_unit, first, len)),
                 (3, weight),
                 (4, scale_in),
-                (5, (&partials).into()),
+                (5, partials),
                 (
                     6,
                     out.as_ref()
@@ -515,24 +520,26 @@ impl<'a> ClassLoss<'a> {
             rec.dispatch(kernel, entry, main_flags, &bindings, g)?;
             base += g;
         }
-        let loss = match (out, result) {
-            (Some(t), _) | (None, Some(t)) => t,
+        let loss = match (&out, &result) {
+            (Some(t), _) | (None, Some(t)) => t.clone(),
             (None, None) => {
                 let denominator = match reduction {
                     Reduction::Mean if probs => Denominator::Fixed(rows as f32),
                     Reduction::Mean => Denominator::Partials,
                     _ => Denominator::Fixed(1.0),
                 };
-                reduce::finalize(&mut rec, dev, &partials, total, denominator)?
+                reduce::finalize(&mut rec, dev, partials, total, denominator)?
             }
         };
-        let grad = match grad {
-            Some(g) if lp != Precision::F32 => {
-                Some(convert::to_half(&mut rec, &g, logits.dtype())?)
-            }
-            g => g,
+        // The f32 gradient of half logits lives until the submission: dropped earlier, its
+        // buffer could go to another thread's tensor before this call's kernels write it.
+        let f32_grad = grad;
+        let grad = match &f32_grad {
+            Some(g) if lp != Precision::F32 => Some(convert::to_half(&mut rec, g, logits.dtype())?),
+            g => g.clone(),
         };
         rec.submit()?;
+        drop(f32_grad);
         if probs {
             return Ok((loss, grad));
         }

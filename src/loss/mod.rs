@@ -13,7 +13,7 @@ pub mod nll;
 use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::record::Recorder;
+use crate::record::{Recorder, Slot};
 use crate::reduce::{self, Chunks, Denominator};
 use crate::shaders::{Kernel, Pointwise, Precision, Storage};
 use crate::tensor::Tensor;
@@ -376,9 +376,13 @@ impl<'a> Elementwise<'a> {
         };
         flags |= if result.is_some() { FINAL } else { 0 };
         let mut rec = Recorder::new(dev, encoder)?;
+        let scratch;
         let partials = match &result {
-            Some(t) => t.buffer().clone(),
-            None => rec.scratch(&vec![0f32; total_groups as usize]),
+            Some(t) => Slot::from(t),
+            None => {
+                scratch = rec.scratch(&vec![0f32; total_groups as usize]);
+                Slot::from(&scratch)
+            }
         };
         let unused = dev.placeholder();
         let mut partial_base = 0;
@@ -406,7 +410,7 @@ impl<'a> Elementwise<'a> {
                     (1, chunk(input)),
                     (2, chunk(target)),
                     (3, chunk(self.weight.unwrap_or(input))),
-                    (4, (&partials).into()),
+                    (4, partials),
                     (
                         5,
                         out.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
@@ -415,25 +419,17 @@ impl<'a> Elementwise<'a> {
                         6,
                         grad.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
                     ),
-                    (
-                        7,
-                        self.pos_weight
-                            .map_or(chunk(input), |pw| pw.buffer().into()),
-                    ),
+                    (7, self.pos_weight.map_or(chunk(input), Slot::from)),
                 ],
                 groups,
             )?;
             partial_base += groups;
         }
-        let loss = match (out, result) {
-            (Some(t), _) | (None, Some(t)) => t,
-            (None, None) => reduce::finalize(
-                &mut rec,
-                dev,
-                &partials,
-                total_groups,
-                divisor.denominator(),
-            )?,
+        let loss = match (&out, &result) {
+            (Some(t), _) | (None, Some(t)) => t.clone(),
+            (None, None) => {
+                reduce::finalize(&mut rec, dev, partials, total_groups, divisor.denominator())?
+            }
         };
         rec.submit()?;
         Ok((loss, grad))
