@@ -26,7 +26,11 @@ fn record(case: &str, side: &'static str, iters: u64, mut call: impl FnMut()) ->
     for _ in 0..iters {
         call();
     }
-    let took = start.elapsed();
+    keep(case, side, start.elapsed(), iters)
+}
+
+/// Keeps one criterion sample: `took` for `iters` calls.
+fn keep(case: &str, side: &'static str, took: Duration, iters: u64) -> Duration {
     SAMPLES
         .lock()
         .unwrap()
@@ -120,35 +124,25 @@ fn bench_case(
             })
         })
     });
+    // Where the adapter has timestamp queries: the same calls, timed by the GPU's clock
+    // (each waits for its passes, so the round trip above runs untimed).
+    if dev.time_kernels(true) {
+        group.bench_function("kernel", |b| {
+            b.iter_custom(|iters| {
+                let before = dev.kernel_time();
+                for _ in 0..iters {
+                    black_box(gpu());
+                }
+                keep(&name, "kernel", dev.kernel_time() - before, iters)
+            })
+        });
+        dev.time_kernels(false);
+    }
     group.finish();
-    KERNEL
-        .lock()
-        .unwrap()
-        .push(kernel_time(dev, &mut gpu).map(|t| t.as_secs_f64()));
     CASES.lock().unwrap().push(case);
 }
 
-/// The GPU time of the passes of one call, from timestamp queries, where the adapter has
-/// them: the median of a few calls made with timing on (it makes each call wait, so the
-/// criterion timing above runs without it).
-fn kernel_time(dev: &Device, mut gpu: impl FnMut() -> f32) -> Option<Duration> {
-    if !dev.time_kernels(true) {
-        return None;
-    }
-    let start = Instant::now();
-    let mut each = Vec::new();
-    while each.len() < 5 || (start.elapsed() < Duration::from_millis(500) && each.len() < 200) {
-        let before = dev.kernel_time();
-        black_box(gpu());
-        each.push((dev.kernel_time() - before).as_secs_f64());
-    }
-    dev.time_kernels(false);
-    Some(Duration::from_secs_f64(median(&each)))
-}
-
 static CASES: Mutex<Vec<Case>> = Mutex::new(Vec::new());
-/// Seconds of GPU time per call, per case, where the adapter has timestamp queries.
-static KERNEL: Mutex<Vec<Option<f64>>> = Mutex::new(Vec::new());
 /// Relative error against f64 of (wgpu-loss, the CPU loop), per case.
 static ERRORS: Mutex<Vec<(f64, f64)>> = Mutex::new(Vec::new());
 
@@ -393,15 +387,14 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let errors = ERRORS.lock().unwrap();
-    let kernels = KERNEL.lock().unwrap();
     let cases = CASES.lock().unwrap();
-    for ((case, (err, cpu_err)), kernel) in cases.iter().zip(errors.iter()).zip(kernels.iter()) {
+    for (case, (err, cpu_err)) in cases.iter().zip(errors.iter()) {
         let gpu = median(&samples[&(case.name.clone(), "gpu")]);
         let cpu = median(&samples[&(case.name.clone(), "cpu")]);
-        let (kernel, kernel_rate) = match kernel {
+        let (kernel, kernel_rate) = match samples.get(&(case.name.clone(), "kernel")) {
             Some(k) => (
-                human_time(*k),
-                format!("{:.2}", case.bytes as f64 / k / 1e9),
+                human_time(median(k)),
+                format!("{:.2}", case.bytes as f64 / median(k) / 1e9),
             ),
             None => ("n/a".into(), "n/a".into()),
         };
