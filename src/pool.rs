@@ -62,8 +62,8 @@ const TENSOR_POOL_BYTES: u64 = 512 << 20;
 const TENSOR_POOL_BUFFERS: usize = 64;
 
 /// The buffers of dropped tensors, for later tensors of the same padded size: a training
-/// loop's gradient and loss reuse last step's buffers (and their cached bind groups), and
-/// wgpu does not zero-fill them again (on llvmpipe a fresh 64 MiB buffer costs 35 ms).
+/// loop's gradient and loss reuse last step's buffers (and their cached bind groups), which
+/// wgpu need not allocate and zero-fill again.
 #[derive(Default)]
 pub(crate) struct TensorPool {
     free: Mutex<FreeTensors>,

@@ -239,7 +239,7 @@ fn nll_rows(ids: Ids) {
         if t >= 0 {
             l = -weight_of(u32(t)) * load_logits(base + u32(t) * params.inner);
         }
-        // The gradient is a new buffer, which wgpu zero-fills: only the label's element is set.
+        // The host zeroes the gradient before this pass: only the label's element is set.
         if WRITE_GRAD && t >= 0 {
             grad[base + u32(t) * params.inner] = -scale * weight_of(u32(t));
         }
