@@ -90,6 +90,26 @@ fn mean64(n: usize, f: impl Fn(usize) -> f64) -> f64 {
     (0..n).map(f).sum::<f64>() / n as f64
 }
 
+/// MSE in f64, the reference of both sides.
+fn mse64(x: &[f32], y: &[f32]) -> f64 {
+    mean64(x.len(), |i| (x[i] as f64 - y[i] as f64).powi(2))
+}
+
+/// Cross-entropy of `[labels.len() x classes]` logits in f64, with a stable log-sum-exp.
+fn ce64(x: &[f32], labels: &[u32], classes: usize) -> f64 {
+    mean64(labels.len(), |r| {
+        let row = &x[r * classes..][..classes];
+        let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+        let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+        m + s.ln() - row[labels[r] as usize] as f64
+    })
+}
+
+/// The scalar a loss call returned, read back.
+fn scalar(loss: wgpu_loss::Result<Tensor>) -> f32 {
+    loss.unwrap().to_vec::<f32>().unwrap()[0]
+}
+
 fn bench_case(
     dev: &Device,
     c: &mut Criterion,
@@ -169,13 +189,8 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
         );
         let bytes = 8 * n as u64;
         if filter(&name_mse) {
-            let read = || {
-                wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap()[0]
-            };
-            let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
+            let read = || scalar(wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean));
+            let want = mse64(&x, &y);
             bench_case(
                 dev,
                 c,
@@ -190,12 +205,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
             );
         }
         if filter(&name_bce) {
-            let read = || {
-                wgpu_loss::binary_cross_entropy(&tx, &ty, Reduction::Mean)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap()[0]
-            };
+            let read = || scalar(wgpu_loss::binary_cross_entropy(&tx, &ty, Reduction::Mean));
             let want = mean64(n, |i| {
                 let (p, t) = (x[i] as f64, y[i] as f64);
                 -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
@@ -229,23 +239,13 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
         let labels: Vec<u32> = (0..rows).map(|i| (i * 7919 % classes) as u32).collect();
         let logits = Tensor::from_slice(dev, &x, &[rows, classes]).unwrap();
         let lab = Tensor::from_slice(dev, &labels, &[rows]).unwrap();
-        let read = || {
-            wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean)
-                .unwrap()
-                .to_vec::<f32>()
-                .unwrap()[0]
-        };
+        let read = || scalar(wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean));
         let case = Case {
             name,
             elements: rows * classes,
             bytes: 4 * (rows * classes + rows) as u64,
         };
-        let want = mean64(rows, |r| {
-            let row = &x[r * classes..][..classes];
-            let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-            let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
-            m + s.ln() - row[labels[r] as usize] as f64
-        });
+        let want = ce64(&x, &labels, classes);
         bench_case(dev, c, case, want, read, || cpu_ce(&x, &labels, classes));
     }
 }
@@ -273,13 +273,8 @@ fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) 
                 Tensor::from_slice(dev, &hx, &[n]).unwrap(),
                 Tensor::from_slice(dev, &hy, &[n]).unwrap(),
             );
-            let read = || {
-                wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap()[0]
-            };
-            let want = mean64(n, |i| (x[i] as f64 - y[i] as f64).powi(2));
+            let read = || scalar(wgpu_loss::mse_loss(&tx, &ty, Reduction::Mean));
+            let want = mse64(&x, &y);
             bench_case(
                 dev,
                 c,
@@ -306,18 +301,8 @@ fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) 
             let labels: Vec<u32> = (0..rows).map(|i| (i * 7919 % classes) as u32).collect();
             let logits = Tensor::from_slice(dev, &hx, &[rows, classes]).unwrap();
             let lab = Tensor::from_slice(dev, &labels, &[rows]).unwrap();
-            let read = || {
-                wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap()[0]
-            };
-            let want = mean64(rows, |r| {
-                let row = &x[r * classes..][..classes];
-                let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-                let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
-                m + s.ln() - row[labels[r] as usize] as f64
-            });
+            let read = || scalar(wgpu_loss::cross_entropy(&logits, &lab, Reduction::Mean));
+            let want = ce64(&x, &labels, classes);
             let case = Case {
                 name,
                 elements: rows * classes,

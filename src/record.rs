@@ -44,6 +44,15 @@ enum Target<'e> {
     Caller(&'e mut wgpu::CommandEncoder),
 }
 
+impl Target<'_> {
+    fn get(&mut self) -> &mut wgpu::CommandEncoder {
+        match self {
+            Target::Own(e) => e,
+            Target::Caller(e) => e,
+        }
+    }
+}
+
 /// Collects the dispatches of one loss call and submits them together.
 ///
 /// Everything between [`Recorder::new`] and [`Recorder::submit`] runs inside a wgpu validation
@@ -128,14 +137,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
         if let Target::Caller(_) = self.encoder {
             tensor.pin();
         }
-        self.encoder().clear_buffer(tensor.buffer(), 0, None);
-    }
-
-    fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
-        match &mut self.encoder {
-            Target::Own(e) => e,
-            Target::Caller(e) => e,
-        }
+        self.encoder.get().clear_buffer(tensor.buffer(), 0, None);
     }
 
     /// Records `workgroups` workgroups of `entry`, specialised by `flags` (see
@@ -191,14 +193,13 @@ impl<'d, 'e> Recorder<'d, 'e> {
                 make()
             }
         };
-        let encoder = match &mut self.encoder {
-            Target::Own(e) => e,
-            Target::Caller(e) => &mut **e,
-        };
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(entry),
-            timestamp_writes: self.timer.as_mut().and_then(PassTimer::next_pass),
-        });
+        let mut pass = self
+            .encoder
+            .get()
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(entry),
+                timestamp_writes: self.timer.as_mut().and_then(PassTimer::next_pass),
+            });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(workgroups, 1, 1);
