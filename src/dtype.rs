@@ -48,18 +48,12 @@ pub trait Element: bytemuck::Pod + sealed::Sealed {
     const DTYPE: DType;
 }
 
-impl Element for f32 {
-    const DTYPE: DType = DType::F32;
+macro_rules! elements {
+    ($($ty:ty => $dtype:ident),*) => {$(
+        impl Element for $ty {
+            const DTYPE: DType = DType::$dtype;
+        }
+    )*};
 }
-impl Element for u32 {
-    const DTYPE: DType = DType::U32;
-}
-impl Element for i32 {
-    const DTYPE: DType = DType::I32;
-}
-impl Element for half::f16 {
-    const DTYPE: DType = DType::F16;
-}
-impl Element for half::bf16 {
-    const DTYPE: DType = DType::BF16;
-}
+
+elements!(f32 => F32, u32 => U32, i32 => I32, half::f16 => F16, half::bf16 => BF16);

@@ -1,6 +1,6 @@
 //! The one error type of the crate.
 
-use crate::DType;
+use crate::dtype::DType;
 
 /// Everything that can go wrong in `wgpu-loss`, as a value with a message a person understands.
 ///
@@ -69,6 +69,10 @@ pub enum Error {
         /// Number of classes of the logits.
         classes: u32,
     },
+    /// A buffer given to [`Tensor::from_buffer`](crate::Tensor::from_buffer) cannot serve as
+    /// a tensor (it lacks a usage the crate needs).
+    #[error("invalid buffer: {0}")]
+    InvalidBuffer(String),
     /// wgpu reported an error: validation, out of memory, device lost, failed readback.
     #[error("GPU error: {0}")]
     Gpu(String),

@@ -1,51 +1,25 @@
 //! `Tensor`: a shaped, typed handle over a GPU buffer; upload and readback live here.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::device::Device;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::readback::{Staged, stage};
-use crate::record::Slot;
+use crate::gpu::{Allocation, Device, Slot, Staged};
 
 /// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
 const PAD: u64 = 16;
 
-/// A tensor's buffer. One that the crate allocated goes back to the device's pool when the
-/// last tensor using it is dropped, for a later tensor of the same size, unless a call
-/// recorded into the caller's encoder bound it (that encoder may be submitted after the drop);
-/// a buffer the caller gave ([`Tensor::from_buffer`]) is let go.
-pub(crate) struct Allocation {
-    buffer: wgpu::Buffer,
-    device: Device,
-    reuse: AtomicBool,
-}
-
-impl Allocation {
-    /// Keeps the buffer out of the pool once dropped: work that uses it may still be
-    /// submitted by the caller.
-    pub(crate) fn pin(&self) {
-        self.reuse.store(false, Ordering::Relaxed);
-    }
-}
-
-impl Drop for Allocation {
-    fn drop(&mut self) {
-        let buffer = self.buffer.clone();
-        match *self.reuse.get_mut() {
-            true => self.device.recycle_tensor(buffer),
-            false => self.device.release(&buffer),
-        }
-    }
-}
-
-/// A check that runs when a loss is read: the kernel flagged labels outside `0..classes`.
-pub(crate) struct LabelCheck {
-    /// One u32: `u32::MAX` minus the lowest bad row, or 0.
-    pub status: Tensor,
-    pub labels: Tensor,
-    pub classes: u32,
+/// A word that a kernel sets when it meets input it cannot use (a label out of range, say),
+/// read together with the result it guards: the loss that made the tensor says what a
+/// non-zero word means.
+pub(crate) trait StatusCheck: Send + Sync {
+    /// The status word: one u32, zero when all was well.
+    fn word(&self) -> &Tensor;
+    /// Bytes that explain a non-zero `word`, to read before reporting it: `(tensor, byte
+    /// offset, bytes)`, a multiple of 4.
+    fn detail(&self, word: u32) -> (&Tensor, u64, u64);
+    /// The error that a non-zero `word` and its `detail` bytes mean.
+    fn error(&self, word: u32, detail: &[u8]) -> Error;
 }
 
 /// An n-dimensional array in GPU memory: a buffer, a shape and an element type.
@@ -64,9 +38,10 @@ pub(crate) struct LabelCheck {
 #[derive(Clone)]
 pub struct Tensor {
     alloc: Arc<Allocation>,
+    device: Device,
     shape: Arc<[usize]>,
     dtype: DType,
-    check: Option<Arc<LabelCheck>>,
+    check: Option<Arc<dyn StatusCheck>>,
 }
 
 impl std::fmt::Debug for Tensor {
@@ -82,18 +57,32 @@ fn numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }
 
-fn padded_bytes(len: usize, dtype: DType) -> u64 {
-    ((len * dtype.size()) as u64).div_ceil(PAD).max(1) * PAD
+/// The bytes of `len` elements of `dtype` rounded up to [`PAD`]; `None` past `u64`.
+fn padded_bytes(len: usize, dtype: DType) -> Option<u64> {
+    let bytes = (len as u64).checked_mul(dtype.size() as u64)?;
+    bytes.div_ceil(PAD).max(1).checked_mul(PAD)
+}
+
+/// The element count of `shape` and its padded bytes, or the error that they overflow.
+fn extent(shape: &[usize], dtype: DType) -> Result<(usize, u64)> {
+    numel(shape)
+        .and_then(|len| Some((len, padded_bytes(len, dtype)?)))
+        .ok_or_else(|| {
+            Error::Shape(format!(
+                "shape {shape:?} of {dtype:?} overflows the address space"
+            ))
+        })
 }
 
 impl Tensor {
-    /// Uploads `data` with the given `shape` (row-major). `T` is `f32`, `u32` or `i32`.
+    /// Uploads `data` with the given `shape` (row-major). `T` is any [`Element`]: `f32`,
+    /// `u32`, `i32`, `half::f16` or `half::bf16`.
     ///
-    /// Errors: [`Error::Shape`] when `data.len()` is not the product of `shape`,
-    /// [`Error::Empty`] when it is zero, [`Error::TooLarge`] past the adapter's buffer limit.
+    /// Errors: [`Error::Shape`] when `data.len()` is not the product of `shape` (or that
+    /// product overflows), [`Error::Empty`] when it is zero, [`Error::TooLarge`] past the
+    /// adapter's buffer limit.
     pub fn from_slice<T: Element>(device: &Device, data: &[T], shape: &[usize]) -> Result<Self> {
-        let expected =
-            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        let (expected, _) = extent(shape, T::DTYPE)?;
         if data.len() != expected {
             return Err(Error::Shape(format!(
                 "{} values given for shape {shape:?} ({expected} elements)",
@@ -107,19 +96,12 @@ impl Tensor {
         let whole_words = bytes.len() / 4 * 4;
         let tail = [&bytes[whole_words..], &[0u8; PAD as usize]].concat();
         let tail = &tail[..(tensor.buffer().size() - whole_words as u64) as usize];
-        let scope = device
-            .inner
-            .device
-            .push_error_scope(wgpu::ErrorFilter::Validation);
-        let queue = &device.inner.queue;
+        let mut writes = vec![(whole_words as u64, tail)];
         if whole_words > 0 {
-            queue.write_buffer(tensor.buffer(), 0, &bytes[..whole_words]);
+            writes.insert(0, (0, &bytes[..whole_words]));
         }
-        queue.write_buffer(tensor.buffer(), whole_words as u64, tail);
-        match pollster::block_on(scope.pop()) {
-            Some(e) => Err(Error::Gpu(format!("uploading the tensor: {e}"))),
-            None => Ok(tensor),
-        }
+        device.upload(tensor.buffer(), &writes)?;
+        Ok(tensor)
     }
 
     /// A tensor on `device` whose contents are whatever its buffer last held: a dropped
@@ -130,13 +112,11 @@ impl Tensor {
         dtype: DType,
         what: &'static str,
     ) -> Result<Self> {
-        let len =
-            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        let (len, bytes) = extent(shape, dtype)?;
         if len == 0 {
             return Err(Error::Empty(what));
         }
-        let bytes = padded_bytes(len, dtype);
-        let limit = device.inner.caps.max_buffer;
+        let limit = device.limits().max_buffer;
         if bytes > limit {
             return Err(Error::TooLarge {
                 what,
@@ -145,53 +125,22 @@ impl Tensor {
                 limit,
             });
         }
-        device.check_alive()?;
-        let buffer = match device.inner.tensors.take(bytes) {
-            Some(buffer) => buffer,
-            None => {
-                let scope = device
-                    .inner
-                    .device
-                    .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-                let buffer = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(what),
-                    size: bytes,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_SRC
-                        | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                if let Some(e) = pollster::block_on(scope.pop()) {
-                    return Err(Error::Gpu(format!(
-                        "allocating {bytes} bytes for {what}: {e}"
-                    )));
-                }
-                buffer
-            }
-        };
-        Ok(Self::wrap(device, buffer, shape, dtype, true))
+        let alloc = device.alloc(bytes, what)?;
+        Ok(Self::wrap(device, alloc, shape, dtype))
     }
 
-    fn wrap(
-        device: &Device,
-        buffer: wgpu::Buffer,
-        shape: &[usize],
-        dtype: DType,
-        reuse: bool,
-    ) -> Self {
+    fn wrap(device: &Device, alloc: Allocation, shape: &[usize], dtype: DType) -> Self {
         Tensor {
-            alloc: Arc::new(Allocation {
-                buffer,
-                device: device.clone(),
-                reuse: AtomicBool::new(reuse),
-            }),
+            alloc: Arc::new(alloc),
+            device: device.clone(),
             shape: shape.into(),
             dtype,
             check: None,
         }
     }
 
-    pub(crate) fn with_check(mut self, check: Arc<LabelCheck>) -> Self {
+    /// This tensor, read only after `check`'s status word says all was well.
+    pub(crate) fn with_check(mut self, check: Arc<dyn StatusCheck>) -> Self {
         self.check = Some(check);
         self
     }
@@ -211,14 +160,15 @@ impl Tensor {
         self.shape.iter().product()
     }
 
-    /// Always false: tensors hold at least one element.
+    /// Whether the tensor has no elements: never, since every constructor refuses an empty
+    /// shape with [`Error::Empty`].
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// The device whose memory holds this tensor.
     pub fn device(&self) -> &Device {
-        &self.alloc.device
+        &self.device
     }
 
     /// The wgpu buffer holding the data, to use in your own pipelines (interop).
@@ -231,12 +181,24 @@ impl Tensor {
     /// allocated is dropped, its buffer is reused for a later tensor. Keep the tensor alive
     /// until the work that uses the buffer has been submitted.
     pub fn buffer(&self) -> &wgpu::Buffer {
-        &self.alloc.buffer
+        self.alloc.buffer()
     }
 
-    /// Keeps this tensor's buffer out of the pool once dropped (see [`Allocation::pin`]).
-    pub(crate) fn pin(&self) {
-        self.alloc.pin();
+    /// The memory behind the tensor, shared.
+    pub(crate) fn allocation(&self) -> Arc<Allocation> {
+        self.alloc.clone()
+    }
+
+    /// This tensor, readable only once `loss`'s status check (if any) passes: a gradient is
+    /// as wrong as its loss when a label was out of range.
+    pub(crate) fn guarded_by(mut self, loss: &Tensor) -> Self {
+        self.check = loss.check.clone();
+        self
+    }
+
+    /// All of the tensor's buffer, to bind.
+    pub(crate) fn whole(&self) -> Slot<'_> {
+        self.slot(0, self.len())
     }
 
     /// The bytes of elements `first .. first + len`, rounded up to 16 bytes within the buffer:
@@ -261,8 +223,10 @@ impl Tensor {
     /// assert_eq!(Tensor::required_bytes(&[3], DType::F32), 16);
     /// assert_eq!(Tensor::required_bytes(&[2, 4], DType::F32), 32);
     /// ```
+    ///
+    /// A shape whose bytes overflow `u64` needs `u64::MAX`: no buffer holds it.
     pub fn required_bytes(shape: &[usize], dtype: DType) -> u64 {
-        padded_bytes(shape.iter().product(), dtype)
+        extent(shape, dtype).map_or(u64::MAX, |(_, bytes)| bytes)
     }
 
     /// Wraps a buffer that your own wgpu code filled, without copying it (interop).
@@ -296,12 +260,10 @@ impl Tensor {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Self> {
-        let len =
-            numel(shape).ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows usize")))?;
+        let (len, needed) = extent(shape, dtype)?;
         if len == 0 {
             return Err(Error::Empty("buffer"));
         }
-        let needed = padded_bytes(len, dtype);
         if buffer.size() < needed {
             return Err(Error::Shape(format!(
                 "a buffer of {} bytes cannot hold shape {shape:?} of {dtype:?}: it needs {needed} \
@@ -312,12 +274,12 @@ impl Tensor {
         let usage = buffer.usage();
         let wanted = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
         if !usage.contains(wanted) {
-            return Err(Error::InvalidOption(format!(
-                "the buffer's usages {usage:?} lack {:?}",
+            return Err(Error::InvalidBuffer(format!(
+                "its usages {usage:?} lack {:?}",
                 wanted - usage
             )));
         }
-        Ok(Self::wrap(device, buffer, shape, dtype, false))
+        Ok(Self::wrap(device, device.adopt(buffer), shape, dtype))
     }
 
     /// Bytes of data, without padding.
@@ -374,8 +336,11 @@ impl Tensor {
             return Ok(Vec::new());
         };
         let bytes = staged.wait()?;
-        match first_bad_label(tensors, &bytes) {
-            Some((check, row)) => Err(check.error_at(row, check.read_label(row)?.wait()?)),
+        match first_failed_check(tensors, &bytes) {
+            Some((check, word)) => {
+                let detail = stage_detail(check.as_ref(), word)?.wait()?;
+                Err(check.error(word, &detail))
+            }
             None => Ok(decode(tensors, &bytes)),
         }
     }
@@ -386,16 +351,16 @@ impl Tensor {
             return Ok(Vec::new());
         };
         let bytes = staged.wait_async().await?;
-        match first_bad_label(tensors, &bytes) {
-            Some((check, row)) => {
-                let label = check.read_label(row)?.wait_async().await?;
-                Err(check.error_at(row, label))
+        match first_failed_check(tensors, &bytes) {
+            Some((check, word)) => {
+                let detail = stage_detail(check.as_ref(), word)?.wait_async().await?;
+                Err(check.error(word, &detail))
             }
             None => Ok(decode(tensors, &bytes)),
         }
     }
 
-    /// Checks `tensors` and copies their data, then their label-check words, into one
+    /// Checks `tensors` and copies their data, then their status words, into one
     /// staging buffer.
     fn stage_many<T: Element>(tensors: &[&Tensor]) -> Result<Option<Staged>> {
         let Some(first) = tensors.first() else {
@@ -419,9 +384,9 @@ impl Tensor {
             tensors
                 .iter()
                 .filter_map(|t| t.check.as_ref())
-                .map(|c| (c.status.buffer(), 0, 4)),
+                .map(|c| (c.word().buffer(), 0, 4)),
         );
-        stage(first.device(), &parts).map(Some)
+        first.device().stage(&parts).map(Some)
     }
 }
 
@@ -438,8 +403,8 @@ fn decode<T: Element>(tensors: &[&Tensor], bytes: &[u8]) -> Vec<Vec<T>> {
         .collect()
 }
 
-/// The first tensor whose loss flagged a bad label, with the flagged row.
-fn first_bad_label(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<LabelCheck>, u32)> {
+/// The first tensor whose status word is set, with the word.
+fn first_failed_check(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<dyn StatusCheck>, u32)> {
     let data: usize = tensors
         .iter()
         .map(|t| (t.bytes().div_ceil(4) * 4) as usize)
@@ -447,34 +412,13 @@ fn first_bad_label(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<LabelCheck>
     let checks = tensors.iter().filter_map(|t| t.check.clone());
     checks.enumerate().find_map(|(k, check)| {
         let word = bytes.get(data + 4 * k..data + 4 * k + 4)?;
-        let flag = u32::from_le_bytes(word.try_into().ok()?);
-        (flag != 0).then_some((check, u32::MAX - flag))
+        let word = u32::from_le_bytes(word.try_into().ok()?);
+        (word != 0).then_some((check, word))
     })
 }
 
-impl LabelCheck {
-    /// Starts reading the label of `row`.
-    fn read_label(&self, row: u32) -> Result<Staged> {
-        stage(
-            self.labels.device(),
-            &[(self.labels.buffer(), row as u64 * 4, 4)],
-        )
-    }
-
-    /// The error for a bad label `bytes` (as read by `read_label`) at `row`.
-    fn error_at(&self, row: u32, bytes: Vec<u8>) -> Error {
-        let raw: [u8; 4] = bytes
-            .get(..4)
-            .and_then(|b| b.try_into().ok())
-            .unwrap_or([0xff; 4]);
-        let label = match self.labels.dtype {
-            DType::I32 => i32::from_le_bytes(raw) as i64,
-            _ => u32::from_le_bytes(raw) as i64,
-        };
-        Error::LabelOutOfRange {
-            index: row as u64,
-            label,
-            classes: self.classes,
-        }
-    }
+/// Starts reading the bytes that explain a set status word.
+fn stage_detail(check: &dyn StatusCheck, word: u32) -> Result<Staged> {
+    let (tensor, offset, size) = check.detail(word);
+    tensor.device().stage(&[(tensor.buffer(), offset, size)])
 }

@@ -49,7 +49,7 @@ fn wrong_buffers_are_errors() {
     assert!(err.to_string().contains("needs 32"), "{err}");
     let uniform = user_buffer(dev, 16, wgpu::BufferUsages::UNIFORM);
     let err = Tensor::from_buffer(dev, uniform, &[4], DType::F32).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption(_)), "{err}");
+    assert!(matches!(err, Error::InvalidBuffer(_)), "{err}");
     // A buffer of another device: the first loss that binds it says so, without aborting.
     // (GL devices each have an instance of their own, whose handles wgpu cannot tell apart.)
     if dev.info().backend == Backend::Gl {

@@ -1,11 +1,9 @@
 // Rounds an f32 gradient to the input's half precision, once, four elements at a time:
-// `store_grad` of `grad_f16.wgsl` or `grad_bf16.wgsl` does the rounding and packing.
+// `store_grad` of `grad_f16.wgsl` or `grad_bf16.wgsl` (binding 6) does the rounding and
+// packing.
 
 struct ConvertParams {
     n4: u32,   // vec4s to convert
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> cparams: ConvertParams;

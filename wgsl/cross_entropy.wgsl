@@ -15,20 +15,27 @@
 // A = sum_c w[c] q_c and B = sum_c w[c] q_c x_c:
 //   loss = A * lse - B = (A * m - B) + A * log1p(r),   g_c = s * (A p_c - w[c] q_c).
 //
+// The module is composed (src/kernels/class_rows.rs) from this driver and parts that define:
+//   load_logits, load_targets   logits (binding 1) and probability targets (9), f32 or halves
+//   weight_of                   class weights (`class_weight.wgsl`, binding 3, or 1)
+//   store_out, WRITE_OUT        the per-row loss (`rows_out.wgsl`, binding 6, or none)
+//   store_grad, WRITE_GRAD      the gradient (`rows_grad.wgsl`, binding 7, or none)
+//   grad_scale                  its scale: the uniform's, or 1 / scale_in[0] (binding 4)
+// so a binding exists only in the modules that use it.
+//
 // Entry points: `ce_rows` gives each row to a whole workgroup (large C), `ce_small` gives
 // each row to one invocation (small C); `ce_probs_rows` and `ce_probs_small` do the same with
 // probability targets; `nll_rows` reads log-probabilities (one invocation per row);
 // `ce_denominator` sums w[y] over the rows that count (the mean's denominator, needed before
 // a weighted mean's gradient can be written).
 
-struct CeParams {
+struct ClassParams {
     rows: u32,           // N * D
     classes: u32,        // C
     inner: u32,          // D
-    _flags: u32,         // unused: the options are pipeline constants, below
     ignore_index: i32,
     smoothing: f32,      // eps (used when SMOOTHED)
-    grad_scale: f32,     // s, unless SCALE_FROM_BUFFER: then 1 / scale_in[0]
+    grad_scale: f32,     // s, unless the scale comes from scale_in
     weight_total: f32,   // W
     partial_base: u32,   // first slot of this dispatch in `partials`
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
@@ -38,34 +45,15 @@ struct CeParams {
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch
 // a call does not take.
-override WRITE_OUT: bool = false;         // write the per-row loss (reduction none)
-override WRITE_GRAD: bool = false;        // write the gradient
-override WEIGHTED: bool = false;          // class weights
 override HAS_IGNORE: bool = false;        // skip rows labelled ignore_index
-override SCALE_FROM_BUFFER: bool = false; // gradient scale is 1 / scale_in[0]
 override SMOOTHED: bool = false;          // label smoothing > 0
 override FINAL: bool = false;             // one workgroup in all: write the result itself
 override MEAN_BY_WEIGHT: bool = false;    // FINAL: divide by the rows' summed weights
 
-@group(0) @binding(0) var<uniform> params: CeParams;
-// Logits (binding 1) and probability targets (binding 9) come from `scalar_*.wgsl` as
-// load_logits and load_targets: f32 or packed halves. The gradient is always f32 here; for
-// half logits the host converts it afterwards (`convert.wgsl`), since two invocations must
-// not both write halves of one word.
+@group(0) @binding(0) var<uniform> params: ClassParams;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read> class_weight: array<f32>;
-@group(0) @binding(4) var<storage, read> scale_in: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(6) var<storage, read_write> out: array<f32>;
-@group(0) @binding(7) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
-
-fn weight_of(c: u32) -> f32 {
-    if WEIGHTED {
-        return class_weight[c];
-    }
-    return 1.0;
-}
 
 // Index of class 0 of a row; class c lies at row_base(row) + c * params.inner.
 fn row_base(row: u32) -> u32 {
@@ -92,13 +80,6 @@ fn denominator_of(t: i32) -> f32 {
         return 0.0;
     }
     return weight_of(u32(t));
-}
-
-fn grad_scale() -> f32 {
-    if SCALE_FROM_BUFFER {
-        return 1.0 / scale_in[0];
-    }
-    return params.grad_scale;
 }
 
 // Loss of one row with target `t` (negative: skipped), from its merged statistics.
@@ -169,7 +150,7 @@ fn ce_rows(ids: Ids) {
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
-                grad[i] = grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, scale);
+                store_grad(i, grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, scale));
             }
         }
         if ids.lid == 0u {
@@ -177,7 +158,7 @@ fn ce_rows(ids: Ids) {
             loss_acc += l;
             den_acc += denominator_of(t);
             if WRITE_OUT {
-                out[row] = l;
+                store_out(row, l);
             }
         }
     }
@@ -210,14 +191,14 @@ fn ce_small(ids: Ids) {
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
-                grad[i] = grad_at(c, load_logits(i), t, st.m, log1p_r, scale);
+                store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, scale));
             }
         }
         let l = row_loss(base, t, st.m, log1p_r, sum_wx);
         loss_acc += l;
         den_acc += denominator_of(t);
         if WRITE_OUT {
-            out[row] = l;
+            store_out(row, l);
         }
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
@@ -241,12 +222,12 @@ fn nll_rows(ids: Ids) {
         }
         // The host zeroes the gradient before this pass: only the label's element is set.
         if WRITE_GRAD && t >= 0 {
-            grad[base + u32(t) * params.inner] = -scale * weight_of(u32(t));
+            store_grad(base + u32(t) * params.inner, -scale * weight_of(u32(t)));
         }
         loss_acc += l;
         den_acc += denominator_of(t);
         if WRITE_OUT {
-            out[row] = l;
+            store_out(row, l);
         }
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
@@ -302,14 +283,14 @@ fn ce_probs_rows(ids: Ids) {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
                 let p = softmax_at(load_logits(i), rs.m, rs.log1p_r);
-                grad[i] = scale * (rs.extra.x * p - target_weight(c, i));
+                store_grad(i, scale * (rs.extra.x * p - target_weight(c, i)));
             }
         }
         if ids.lid == 0u {
             let l = probs_loss(rs.m, rs.log1p_r, rs.extra.x, rs.extra.y);
             loss_acc += l;
             if WRITE_OUT {
-                out[row] = l;
+                store_out(row, l);
             }
         }
     }
@@ -341,13 +322,13 @@ fn ce_probs_small(ids: Ids) {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
                 let p = softmax_at(load_logits(i), st.m, log1p_r);
-                grad[i] = scale * (ab.x * p - target_weight(c, i));
+                store_grad(i, scale * (ab.x * p - target_weight(c, i)));
             }
         }
         let l = probs_loss(st.m, log1p_r, ab.x, ab.y);
         loss_acc += l;
         if WRITE_OUT {
-            out[row] = l;
+            store_out(row, l);
         }
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, 0.0, 0.0, 0.0), ids);

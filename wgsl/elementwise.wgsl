@@ -1,6 +1,13 @@
 // Driver for the element-wise losses (MSE, L1, Huber, BCE, BCE with logits, KL divergence).
 //
-// The loss file composed in front of this one defines, on four elements at a time:
+// The module is composed (src/kernels/elementwise.rs) from this driver and parts that define:
+//   load_x, load_y, load_w   the inputs x (binding 1), y (2) and weights w (3), as vec4<f32>
+//                            (`input_*.wgsl`; `input_one.wgsl` where there are no weights)
+//   pos_weight4              positive-class weights (`pos_weight.wgsl`, binding 7, or 1)
+//   store_out, WRITE_OUT     the per-element loss (`elementwise_out.wgsl`, binding 5, or none)
+//   store_grad, WRITE_GRAD   the gradient (`grad_*.wgsl`, binding 6, or `grad_none.wgsl`)
+// so a binding exists only in the modules that use it. The loss file defines, on four
+// elements at a time:
 //   fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   the per-element loss
 //   fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
 // where pw are the elements' positive-class weights (BCE with logits; 1 when unset); it may
@@ -10,52 +17,25 @@
 // the whole input fits one workgroup, the result itself).
 // Tensors are padded to a multiple of four elements; lanes past `n` count as zero.
 
-struct Params {
+struct ElementwiseParams {
     n: u32,           // number of elements
     n4: u32,          // number of vec4 = ceil(n / 4)
-    _flags: u32,      // unused: the options are pipeline constants, below
     partial_base: u32,// first slot of this dispatch in `partials`
     grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
-    alpha: f32,       // loss parameter (Huber's delta)
-    beta: f32,        // loss parameter (Huber's scale: 1, or 1/beta for smooth L1)
+    delta: f32,       // Huber's threshold
+    scale: f32,       // Huber's scale: 1, or 1/beta for smooth L1
     classes: u32,     // length of pos_weight: the size of the last dimension
     class_offset: u32,// index in the last dimension of this chunk's first element
     divisor: f32,     // FINAL: the reduction's divisor
-    _pad1: u32,
-    _pad2: u32,
 }
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch
 // a call does not take (on llvmpipe that made MSE a quarter faster than runtime flags).
-override WRITE_OUT: bool = false;    // write the per-element loss (reduction none)
-override WRITE_GRAD: bool = false;   // write the gradient
-override WEIGHTED: bool = false;     // multiply by per-element weights
-override POS_WEIGHTED: bool = false; // BCE with logits: positive-class weights
 override LOG_TARGET: bool = false;   // KL divergence: targets are log-probabilities
 override FINAL: bool = false;        // one workgroup in all: write sum / divisor to partials[0]
 
-@group(0) @binding(0) var<uniform> params: Params;
-// Inputs x (binding 1), y (2) and weights w (3) come from `input_*.wgsl` as load_x, load_y,
-// load_w, and the gradient (6) goes through store_grad of `grad_*.wgsl`: f32 or packed halves.
+@group(0) @binding(0) var<uniform> params: ElementwiseParams;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read> pos_weight: array<f32>;
-
-// The positive-class weights of the four elements of vec4 i (1 when there are none): the
-// weights have one entry per index of the last dimension.
-fn pos_weight4(i: u32) -> vec4<f32> {
-    if !POS_WEIGHTED {
-        return vec4<f32>(1.0);
-    }
-    let base = params.class_offset + 4u * i;
-    let c = params.classes;
-    return vec4<f32>(
-        pos_weight[base % c],
-        pos_weight[(base + 1u) % c],
-        pos_weight[(base + 2u) % c],
-        pos_weight[(base + 3u) % c],
-    );
-}
 
 @compute @workgroup_size(WG)
 fn elementwise(ids: Ids) {
@@ -66,15 +46,12 @@ fn elementwise(ids: Ids) {
         let yi = load_y(i);
         let base = 4u * i;
         let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
-        var weight = vec4<f32>(1.0);
-        if WEIGHTED {
-            weight = load_w(i);
-        }
+        let weight = load_w(i);
         let pw = pos_weight4(i);
         let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
         acc += l;
         if WRITE_OUT {
-            out[i] = l;
+            store_out(i, l);
         }
         if WRITE_GRAD {
             store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid));

@@ -9,7 +9,6 @@ struct FinalizeParams {
     count: u32,
     has_denom: u32,
     divisor: f32,
-    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> fparams: FinalizeParams;

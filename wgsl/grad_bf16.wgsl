@@ -1,7 +1,9 @@
 // The gradient of an element-wise loss rounded once to bf16 (to nearest, ties to even), four
 // elements (two words) at a time. NaN stays NaN.
 
-@group(0) @binding(6) var<storage, read_write> grad: array<vec2<u32>>;
+const WRITE_GRAD: bool = true;
+
+@group(0) @binding(BINDING) var<storage, read_write> grad: array<vec2<u32>>;
 
 fn bf16_bits(v: f32) -> u32 {
     let b = bitcast<u32>(v);

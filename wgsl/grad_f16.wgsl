@@ -2,7 +2,9 @@
 // time. Beyond f16's range the result is an infinity and NaN stays NaN, as a cast does in
 // PyTorch (pack2x16float alone leaves both undefined).
 
-@group(0) @binding(6) var<storage, read_write> grad: array<vec2<u32>>;
+const WRITE_GRAD: bool = true;
+
+@group(0) @binding(BINDING) var<storage, read_write> grad: array<vec2<u32>>;
 
 fn f16_bits(v: f32) -> u32 {
     if v != v {

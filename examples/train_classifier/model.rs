@@ -3,7 +3,7 @@
 //! one command encoder per step: one submission, and no trip through host memory.
 
 use wgpu_loss::wgpu::{self, util::DeviceExt};
-use wgpu_loss::{CrossEntropyLoss, DType, Device, Error, Loss, Tensor};
+use wgpu_loss::{CrossEntropyLoss, DType, Device, Error, Tensor};
 
 pub const SHADER: &str = include_str!("shader.wgsl");
 

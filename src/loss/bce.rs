@@ -1,8 +1,8 @@
 //! Binary cross-entropy on probabilities.
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
-use crate::shaders::Pointwise;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, Reduction, two_input_loss};
 use crate::tensor::Tensor;
 
 /// Binary cross-entropy on probabilities `p` against targets `y` in `[0, 1]`:
@@ -45,17 +45,6 @@ pub struct BceLoss {
 }
 
 impl BceLoss {
-    /// Mean reduction.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
     /// Multiplies each element's loss (and gradient) by `weight`, an `f32` tensor of the
     /// input's shape. The mean still divides by the element count, as in PyTorch.
     pub fn weight(mut self, weight: Tensor) -> Self {
@@ -63,11 +52,15 @@ impl BceLoss {
         self
     }
 
-    /// Computes the loss of probabilities `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let divisor = self.reduction.divisor(input.len());
+        let mut call = ElementwiseCall::new("binary_cross_entropy", Pointwise::Bce, divisor);
+        call.weight = self.weight.as_ref();
+        Ok(call)
     }
+}
 
+two_input_loss!(BceLoss, elementwise, input, target, Reduction,
     /// Computes the loss and its gradient with respect to the probabilities in one pass:
     /// `w (p - y) / max(p (1 - p), 1e-12)`, PyTorch's clamp.
     ///
@@ -83,24 +76,4 @@ impl BceLoss {
     /// assert!((g[0] + 4.0).abs() < 1e-5 && (g[1] - 5.0).abs() < 1e-5);
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&'a self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
-        let mut call = Elementwise::new("binary_cross_entropy", Pointwise::Bce, input, target);
-        call.weight = self.weight.as_ref();
-        call
-    }
-}
+);

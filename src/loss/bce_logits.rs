@@ -1,8 +1,8 @@
 //! Binary cross-entropy on logits (sigmoid fused in, numerically stable).
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
-use crate::shaders::Pointwise;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, Reduction, two_input_loss};
 use crate::tensor::Tensor;
 
 /// Binary cross-entropy on logits `x` against targets `y`, in the stable form
@@ -57,17 +57,6 @@ pub struct BceWithLogitsLoss {
 }
 
 impl BceWithLogitsLoss {
-    /// Mean reduction, no weights.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
     /// Multiplies each element's loss (and gradient) by `weight`, of the input's shape.
     pub fn weight(mut self, weight: Tensor) -> Self {
         self.weight = Some(weight);
@@ -80,38 +69,18 @@ impl BceWithLogitsLoss {
         self
     }
 
-    /// Computes the loss of logits `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let divisor = self.reduction.divisor(input.len());
+        let op = "binary_cross_entropy_with_logits";
+        let mut call = ElementwiseCall::new(op, Pointwise::BceLogits, divisor);
+        call.weight = self.weight.as_ref();
+        call.pos_weight = self.pos_weight.as_ref();
+        Ok(call)
     }
+}
 
+two_input_loss!(BceWithLogitsLoss, elementwise, input, target, Reduction,
     /// Computes the loss and its gradient with respect to the logits in one pass:
     /// `w ((1 - y) sigmoid(x) - pw y sigmoid(-x))`, which is `w (sigmoid(x) - y)` without
     /// `pos_weight`.
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&'a self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
-        let mut call = Elementwise::new(
-            "binary_cross_entropy_with_logits",
-            Pointwise::BceLogits,
-            input,
-            target,
-        );
-        call.weight = self.weight.as_ref();
-        call.pos_weight = self.pos_weight.as_ref();
-        call
-    }
-}
+);

@@ -1,9 +1,10 @@
 //! Huber loss and smooth L1, one kernel: smooth L1 with threshold `beta` is Huber with
 //! `delta = beta`, divided by `beta`.
 
-use crate::error::{Error, Result};
-use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
-use crate::shaders::Pointwise;
+use crate::error::Result;
+use crate::kernels::check;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, Reduction, two_input_loss};
 use crate::tensor::Tensor;
 
 /// Huber loss with `delta = 1`: `0.5 d²` where `|d| < 1`, else `|d| - 0.5`; `d = x - y`.
@@ -67,54 +68,24 @@ impl Default for HuberLoss {
 }
 
 impl HuberLoss {
-    /// Mean reduction, `delta = 1`.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
     /// Sets the threshold between the quadratic and the linear part; must be positive.
     pub fn delta(mut self, delta: f32) -> Self {
         self.delta = delta;
         self
     }
 
-    /// Computes the loss of `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
-    }
-
-    /// Computes the loss and its gradient with respect to `input` in one pass:
-    /// `d` where `|d| < delta`, else `delta sign(d)`.
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)?
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {
-        if !(self.delta > 0.0 && self.delta.is_finite()) {
-            return Err(Error::InvalidOption(format!(
-                "huber_loss: delta must be positive and finite, got {}",
-                self.delta
-            )));
-        }
-        let mut call = Elementwise::new("huber_loss", Pointwise::Huber, input, target);
-        call.alpha = self.delta;
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let valid = self.delta > 0.0 && self.delta.is_finite();
+        check::option(
+            "huber_loss",
+            "delta",
+            self.delta,
+            valid,
+            "be positive and finite",
+        )?;
+        let divisor = self.reduction.divisor(input.len());
+        let mut call = ElementwiseCall::new("huber_loss", Pointwise::Huber, divisor);
+        call.delta = self.delta;
         Ok(call)
     }
 }
@@ -147,63 +118,32 @@ impl Default for SmoothL1Loss {
 }
 
 impl SmoothL1Loss {
-    /// Mean reduction, `beta = 1`.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
     /// Sets the threshold; must be non-negative (0 gives the L1 loss).
     pub fn beta(mut self, beta: f32) -> Self {
         self.beta = beta;
         self
     }
 
-    /// Computes the loss of `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
-    }
-
-    /// Computes the loss and its gradient with respect to `input` in one pass:
-    /// `d / beta` where `|d| < beta`, else `sign(d)`.
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)?
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Result<Elementwise<'a>> {
-        if !(self.beta >= 0.0 && self.beta.is_finite()) {
-            return Err(Error::InvalidOption(format!(
-                "smooth_l1_loss: beta must be non-negative and finite, got {}",
-                self.beta
-            )));
-        }
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let (op, valid) = ("smooth_l1_loss", self.beta >= 0.0 && self.beta.is_finite());
+        check::option(op, "beta", self.beta, valid, "be non-negative and finite")?;
+        let divisor = self.reduction.divisor(input.len());
         if self.beta == 0.0 {
-            return Ok(Elementwise::new(
-                "smooth_l1_loss",
-                Pointwise::L1,
-                input,
-                target,
-            ));
+            return Ok(ElementwiseCall::new(op, Pointwise::L1, divisor));
         }
-        let mut call = Elementwise::new("smooth_l1_loss", Pointwise::Huber, input, target);
-        call.alpha = self.beta;
-        call.beta = 1.0 / self.beta;
+        let mut call = ElementwiseCall::new(op, Pointwise::Huber, divisor);
+        call.delta = self.beta;
+        call.scale = 1.0 / self.beta;
         Ok(call)
     }
 }
+
+two_input_loss!(HuberLoss, elementwise, input, target, Reduction,
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `d` where `|d| < delta`, else `delta sign(d)`.
+);
+
+two_input_loss!(SmoothL1Loss, elementwise, input, target, Reduction,
+    /// Computes the loss and its gradient with respect to `input` in one pass:
+    /// `d / beta` where `|d| < beta`, else `sign(d)`.
+);

@@ -1,8 +1,8 @@
 //! Kullback-Leibler divergence.
 
 use crate::error::Result;
-use crate::loss::{Divisor, Elementwise, Encoder, with_grad};
-use crate::shaders::Pointwise;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, two_input_loss};
 use crate::tensor::Tensor;
 
 /// How [`KlDivLoss`] combines the per-element terms; PyTorch's `reduction` strings.
@@ -57,60 +57,26 @@ pub struct KlDivLoss {
 }
 
 impl KlDivLoss {
-    /// Mean reduction, probability targets.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: KlReduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
     /// Targets hold log-probabilities: `exp(y) (y - x)` per element.
     pub fn log_target(mut self, log_target: bool) -> Self {
         self.log_target = log_target;
         self
     }
 
-    /// Computes the divergence of `input` (log-probabilities) from `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
-    }
-
-    /// Computes the divergence and its gradient with respect to `input`: `-p`, divided as
-    /// the reduction divides.
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        let divisor = self.divisor(input);
-        self.call(input, target)
-            .run_divided(divisor, with_grad, encoder)
-    }
-
-    fn divisor(&self, input: &Tensor) -> Divisor {
-        match self.reduction {
-            KlReduction::None => Divisor::None,
-            KlReduction::Mean => Divisor::By(input.len() as f32),
-            KlReduction::Sum => Divisor::By(1.0),
-            KlReduction::BatchMean => {
-                Divisor::By(input.shape().first().copied().unwrap_or(1) as f32)
-            }
-        }
-    }
-
-    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
-        let mut call = Elementwise::new("kl_div", Pointwise::KlDiv, input, target);
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let divisor = match self.reduction {
+            KlReduction::None => None,
+            KlReduction::Mean => Some(input.len() as f32),
+            KlReduction::Sum => Some(1.0),
+            KlReduction::BatchMean => Some(input.shape().first().copied().unwrap_or(1) as f32),
+        };
+        let mut call = ElementwiseCall::new("kl_div", Pointwise::KlDiv, divisor);
         call.log_target = self.log_target;
-        call
+        Ok(call)
     }
 }
+
+two_input_loss!(KlDivLoss, elementwise, input, target, KlReduction,
+    /// Computes the divergence and its gradient with respect to `input`: `-p`, divided as
+    /// the reduction divides.
+);

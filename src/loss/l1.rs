@@ -1,8 +1,8 @@
 //! L1 loss: mean absolute error.
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
-use crate::shaders::Pointwise;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, Reduction, two_input_loss};
 use crate::tensor::Tensor;
 
 /// L1 loss (mean absolute error), `|x - y|` per element, reduced as asked.
@@ -40,22 +40,13 @@ pub struct L1Loss {
 }
 
 impl L1Loss {
-    /// Mean reduction.
-    pub fn new() -> Self {
-        Self::default()
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let divisor = self.reduction.divisor(input.len());
+        Ok(ElementwiseCall::new("l1_loss", Pointwise::L1, divisor))
     }
+}
 
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Computes the loss of `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
-    }
-
+two_input_loss!(L1Loss, elementwise, input, target, Reduction,
     /// Computes the loss and its gradient with respect to `input` in one pass:
     /// `sign(x - y)` (0 where `x = y`), divided by the element count for a mean.
     ///
@@ -69,22 +60,4 @@ impl L1Loss {
     /// assert_eq!(grad.to_vec::<f32>()?, vec![0.5, 0.5]);
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
-        Elementwise::new("l1_loss", Pointwise::L1, input, target)
-    }
-}
+);

@@ -1,8 +1,8 @@
-//! The losses: one file each, sharing the argument checks and the element-wise runner here.
+//! The losses: each a thin configuration (options, their checks, the call it makes to a
+//! kernel family) in one file, and the [`Loss`] trait they all implement.
 
 pub mod bce;
 pub mod bce_logits;
-mod convert;
 pub mod cross_entropy;
 pub mod huber;
 pub mod kl_div;
@@ -10,29 +10,43 @@ pub mod l1;
 pub mod mse;
 pub mod nll;
 
-use crate::device::Device;
-use crate::dtype::DType;
-use crate::error::{Error, Result};
-use crate::record::{Recorder, Slot};
-use crate::reduce::{self, Chunks, Denominator};
-use crate::shaders::{Kernel, Pointwise, Precision, Storage};
+use crate::error::Result;
+use crate::gpu::{Destination, Recorder};
+pub use crate::reduction::Reduction;
 use crate::tensor::Tensor;
 
-/// Where a call records its GPU work: its own encoder, submitted at once (`None`), or the
-/// caller's, submitted by the caller.
-pub(crate) type Encoder<'e> = Option<&'e mut wgpu::CommandEncoder>;
-
-/// Recording a loss into a command encoder that you own, so that your kernels and the loss
-/// run in one submission (interop). Implemented by every loss module.
+/// What every loss module can do, for generic code: compute the loss of its inputs, with or
+/// without the gradients, in a submission of its own or recorded into your command encoder.
 ///
-/// The returned tensors are valid once you submit the encoder; reading them before that
-/// waits for work that never comes, so submit first.
+/// `Inputs` is the tuple of tensors a loss takes and `Grads` what its gradient is, so losses
+/// of any arity fit: `(&input, &target)` and one gradient tensor for the losses here;
+/// a margin-ranking loss would take `(&x1, &x2, &y)` with `Grads = (Tensor, Tensor)`, and a
+/// linear cross-entropy `(&hidden, &classifier, &labels)` with a struct of three gradients.
+/// Each loss also has inherent methods of the same names taking the tensors one by one
+/// (`MseLoss::new().forward_with_grad(&input, &target)`); method calls find those first.
+/// The trait is sealed: the crate implements it for its own losses.
+///
+/// Recording into your encoder lets your kernels and the loss run in one submission
+/// (interop). The returned tensors are valid once you submit the encoder; reading them before
+/// that waits for work that never comes, so submit first.
 ///
 /// ```
-/// use wgpu_loss::{wgpu, Device, Loss, MseLoss, Tensor};
+/// use wgpu_loss::{wgpu, Device, Loss, MseLoss, Reduction, Tensor, L1Loss};
+/// // Generic code: one training step's loss and gradient, for any two-input loss.
+/// fn step<'a, L>(loss: &L, pred: &'a Tensor, target: &'a Tensor) -> wgpu_loss::Result<f32>
+/// where
+///     L: Loss<Inputs<'a> = (&'a Tensor, &'a Tensor), Grads = Tensor>,
+/// {
+///     let (value, _grad) = loss.forward_with_grad((pred, target))?;
+///     Ok(value.to_vec::<f32>()?[0])
+/// }
 /// let dev = Device::new()?;
 /// let pred = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2])?;
 /// let target = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2])?;
+/// assert_eq!(step(&MseLoss::new(), &pred, &target)?, 2.5);
+/// assert_eq!(step(&L1Loss::new().reduction(Reduction::Sum), &pred, &target)?, 3.0);
+///
+/// // Interop: the loss recorded into your encoder, between your own passes.
 /// let mut encoder = dev.wgpu_device().create_command_encoder(&Default::default());
 /// // ... your own passes that fill `pred` ...
 /// let (loss, grad) = MseLoss::new().record_with_grad(&mut encoder, &pred, &target)?;
@@ -41,403 +55,333 @@ pub(crate) type Encoder<'e> = Option<&'e mut wgpu::CommandEncoder>;
 /// assert_eq!(loss.to_vec::<f32>()?, vec![2.5]);
 /// # Ok::<(), wgpu_loss::Error>(())
 /// ```
-pub trait Loss {
-    /// Records the loss of `input` against `target` into `encoder`.
+pub trait Loss: sealed::Sealed {
+    /// The tensors the loss takes, as a tuple of references.
+    type Inputs<'a>: Copy;
+    /// Its gradients: one tensor (with respect to the first input), or several.
+    type Grads;
+
+    /// Computes the loss.
+    fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor>;
+
+    /// Computes the loss and its gradients in the same pass.
+    fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Self::Grads)>;
+
+    /// Records the loss into `encoder`, which you submit.
     fn record(
         &self,
         encoder: &mut wgpu::CommandEncoder,
-        input: &Tensor,
-        target: &Tensor,
+        inputs: Self::Inputs<'_>,
     ) -> Result<Tensor>;
 
-    /// Records the loss and its gradient with respect to `input` into `encoder`.
+    /// Records the loss and its gradients into `encoder`, which you submit.
     fn record_with_grad(
         &self,
         encoder: &mut wgpu::CommandEncoder,
-        input: &Tensor,
-        target: &Tensor,
-    ) -> Result<(Tensor, Tensor)>;
+        inputs: Self::Inputs<'_>,
+    ) -> Result<(Tensor, Self::Grads)>;
 }
 
-/// Implements [`Loss`] for modules with `fn run(&self, input, target, with_grad, encoder)`.
-macro_rules! impl_loss {
-    ($($module:ty),*) => {$(
-        impl Loss for $module {
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// How a loss computes: the one thing each loss implements, besides its options.
+pub(crate) trait Compute: Loss {
+    /// New gradient tensors for `inputs`.
+    fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Self::Grads>;
+
+    /// Records the loss (and the gradients into `grads`) into `rec`; returns the loss.
+    fn compute(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        inputs: Self::Inputs<'_>,
+        grads: Option<&Self::Grads>,
+    ) -> Result<Tensor>;
+
+    /// The gradients, readable only once the loss's status check passes.
+    fn guard(grads: Self::Grads, loss: &Tensor) -> Self::Grads;
+}
+
+/// The device of a call: its first input's.
+pub(crate) trait FirstInput {
+    fn first(&self) -> &Tensor;
+}
+
+impl FirstInput for (&Tensor, &Tensor) {
+    fn first(&self) -> &Tensor {
+        self.0
+    }
+}
+
+/// [`Loss::forward`] and [`Loss::record`]: the loss alone, submitted or into `to`.
+pub(crate) fn run<'i, L>(loss: &L, to: Destination, inputs: L::Inputs<'i>) -> Result<Tensor>
+where
+    L: Compute,
+    L::Inputs<'i>: FirstInput,
+{
+    record(loss, to, inputs, None)
+}
+
+/// [`Loss::forward_with_grad`] and [`Loss::record_with_grad`].
+pub(crate) fn run_with_grad<'i, L>(
+    loss: &L,
+    to: Destination,
+    inputs: L::Inputs<'i>,
+) -> Result<(Tensor, L::Grads)>
+where
+    L: Compute,
+    L::Inputs<'i>: FirstInput,
+{
+    let grads = loss.alloc_grads(inputs)?;
+    let value = record(loss, to, inputs, Some(&grads))?;
+    Ok((value.clone(), L::guard(grads, &value)))
+}
+
+/// Records one call of `loss` and submits it (unless it went into the caller's encoder).
+fn record<'i, L>(
+    loss: &L,
+    to: Destination,
+    inputs: L::Inputs<'i>,
+    grads: Option<&L::Grads>,
+) -> Result<Tensor>
+where
+    L: Compute,
+    L::Inputs<'i>: FirstInput,
+{
+    let mut rec = Recorder::new(inputs.first().device(), to)?;
+    let value = loss.compute(&mut rec, inputs, grads)?;
+    rec.submit()?;
+    Ok(value)
+}
+
+/// A gradient of `input`'s shape and element type.
+fn grad_like(input: &Tensor) -> Result<Tensor> {
+    Tensor::alloc(input.device(), input.shape(), input.dtype(), "gradient")
+}
+
+/// Implements [`Loss`] and the inherent methods (`new`, `reduction`, `forward`, …) for a loss
+/// of `(input, target)` with one gradient, given the kernel family it calls (`elementwise` or `class_rows`), the names of
+/// its two tensors, its reduction type, and the docs of its `forward_with_grad`. The loss
+/// provides `fn call(&self, input: &Tensor) -> Result<…Call>`: its options, checked.
+macro_rules! two_input_loss {
+    ($loss:ty, $family:ident, $x:ident, $y:ident, $reduction:ty, $(#[$grad_doc:meta])*) => {
+        impl $loss {
+            /// The loss with PyTorch's defaults (see the type's documentation).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Sets the reduction.
+            pub fn reduction(mut self, reduction: $reduction) -> Self {
+                self.reduction = reduction;
+                self
+            }
+
+            #[doc = concat!("Computes the loss of `", stringify!($x), "` against `", stringify!($y), "`.")]
+            pub fn forward(&self, $x: &Tensor, $y: &Tensor) -> Result<Tensor> {
+                Loss::forward(self, ($x, $y))
+            }
+
+            $(#[$grad_doc])*
+            pub fn forward_with_grad(&self, $x: &Tensor, $y: &Tensor) -> Result<(Tensor, Tensor)> {
+                Loss::forward_with_grad(self, ($x, $y))
+            }
+
+            /// Records the loss into `encoder`, which you submit (see [`Loss`](crate::Loss)).
+            pub fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $x: &Tensor,
+                $y: &Tensor,
+            ) -> Result<Tensor> {
+                Loss::record(self, encoder, ($x, $y))
+            }
+
+            /// Records the loss and its gradient into `encoder`, which you submit (see
+            /// [`Loss`](crate::Loss)).
+            pub fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $x: &Tensor,
+                $y: &Tensor,
+            ) -> Result<(Tensor, Tensor)> {
+                Loss::record_with_grad(self, encoder, ($x, $y))
+            }
+        }
+
+        impl $crate::loss::sealed::Sealed for $loss {}
+
+        impl Loss for $loss {
+            type Inputs<'a> = (&'a Tensor, &'a Tensor);
+            type Grads = Tensor;
+
+            fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
+                $crate::loss::run(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
+            fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Tensor)> {
+                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
             fn record(
                 &self,
                 encoder: &mut wgpu::CommandEncoder,
-                input: &Tensor,
-                target: &Tensor,
+                inputs: Self::Inputs<'_>,
             ) -> Result<Tensor> {
-                Ok(self.run(input, target, false, Some(encoder))?.0)
+                $crate::loss::run(self, $crate::gpu::Destination::Encoder(encoder), inputs)
             }
 
             fn record_with_grad(
                 &self,
                 encoder: &mut wgpu::CommandEncoder,
-                input: &Tensor,
-                target: &Tensor,
+                inputs: Self::Inputs<'_>,
             ) -> Result<(Tensor, Tensor)> {
-                with_grad(self.run(input, target, true, Some(encoder))?)
+                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Encoder(encoder), inputs)
             }
         }
-    )*};
-}
 
-impl_loss!(
-    bce::BceLoss,
-    bce_logits::BceWithLogitsLoss,
-    cross_entropy::CrossEntropyLoss,
-    huber::HuberLoss,
-    huber::SmoothL1Loss,
-    kl_div::KlDivLoss,
-    l1::L1Loss,
-    mse::MseLoss,
-    nll::NllLoss
-);
-
-/// How the per-element (or per-sample) losses are combined, as in PyTorch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Reduction {
-    /// No reduction: one loss per element (per sample for cross-entropy).
-    None,
-    /// The mean: a scalar tensor of shape `[]` (the default, as in PyTorch).
-    #[default]
-    Mean,
-    /// The sum: a scalar tensor of shape `[]`.
-    Sum,
-}
-
-/// Refuses a tensor of the wrong element type.
-pub(crate) fn expect_dtype(
-    t: &Tensor,
-    what: &'static str,
-    expected: &'static str,
-    ok: &[DType],
-) -> Result<()> {
-    if ok.contains(&t.dtype()) {
-        Ok(())
-    } else {
-        Err(Error::DType {
-            what,
-            expected,
-            got: t.dtype(),
-        })
-    }
-}
-
-/// The storage of a floating-point tensor; refuses integers.
-pub(crate) fn float_precision(t: &Tensor, what: &'static str) -> Result<Precision> {
-    Precision::of(t.dtype()).ok_or(Error::DType {
-        what,
-        expected: "f32, f16 or bf16",
-        got: t.dtype(),
-    })
-}
-
-/// The storage of a tensor that goes with an input of precision `x`: f32, or `x` itself. A
-/// bf16 target for f16 logits, say, is refused: one of them is surely a mistake.
-pub(crate) fn same_or_f32(t: &Tensor, x: Precision, what: &'static str) -> Result<Precision> {
-    match Precision::of(t.dtype()) {
-        Some(p) if p == x || p == Precision::F32 => Ok(p),
-        _ => Err(Error::DType {
-            what,
-            expected: "f32 or the input's element type",
-            got: t.dtype(),
-        }),
-    }
-}
-
-/// Refuses tensors from another device.
-pub(crate) fn expect_same_device(dev: &Device, tensors: &[&Tensor]) -> Result<()> {
-    match tensors.iter().all(|t| t.device().same(dev)) {
-        true => Ok(()),
-        false => Err(Error::DeviceMismatch),
-    }
-}
-
-/// Refuses a tensor that is bound whole (weights) but is larger than one binding may cover.
-pub(crate) fn expect_one_binding(dev: &Device, t: &Tensor, what: &'static str) -> Result<()> {
-    let limit = dev.max_binding_size();
-    if t.bytes() > limit {
-        return Err(Error::TooLarge {
-            what,
-            bytes: t.bytes(),
-            limit_name: "max_storage_buffer_binding_size",
-            limit,
-        });
-    }
-    Ok(())
-}
-
-/// Refuses two tensors whose shapes differ.
-pub(crate) fn expect_same_shape(a: &Tensor, b: &Tensor, op: &str) -> Result<()> {
-    if a.shape() == b.shape() {
-        Ok(())
-    } else {
-        Err(Error::Shape(format!(
-            "{op}: input has shape {:?} but target has shape {:?}",
-            a.shape(),
-            b.shape()
-        )))
-    }
-}
-
-/// What a reduction divides the sum by; `None` keeps every element.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Divisor {
-    /// `Reduction::None`: one loss per element.
-    None,
-    /// Divide the sum by this (1 for a sum, the element count for a mean).
-    By(f32),
-}
-
-impl Divisor {
-    /// The divisor of `reduction` over `count` elements.
-    pub(crate) fn of(reduction: Reduction, count: usize) -> Self {
-        match reduction {
-            Reduction::None => Divisor::None,
-            Reduction::Mean => Divisor::By(count as f32),
-            Reduction::Sum => Divisor::By(1.0),
-        }
-    }
-
-    /// The number the sum is divided by (1 for `None`).
-    pub(crate) fn value(self) -> f32 {
-        match self {
-            Divisor::None => 1.0,
-            Divisor::By(d) => d,
-        }
-    }
-
-    /// How `finalize` divides the sum.
-    pub(crate) fn denominator(self) -> Denominator {
-        Denominator::Fixed(self.value())
-    }
-
-    /// The gradient's factor: 1 / divisor (1 for `None`).
-    pub(crate) fn grad_scale(self) -> f32 {
-        match self {
-            Divisor::None => 1.0,
-            Divisor::By(d) => 1.0 / d,
-        }
-    }
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ElementwiseParams {
-    n: u32,
-    n4: u32,
-    _flags: u32,
-    partial_base: u32,
-    grad_scale: f32,
-    alpha: f32,
-    beta: f32,
-    classes: u32,
-    class_offset: u32,
-    divisor: f32,
-    _pad: [u32; 2],
-}
-
-// Bits of the pipeline constants of `elementwise.wgsl`, in `Kernel::flag_names` order.
-const WRITE_OUT: u32 = 1;
-const WRITE_GRAD: u32 = 2;
-const WEIGHTED: u32 = 4;
-const POS_WEIGHTED: u32 = 8;
-const LOG_TARGET: u32 = 16;
-const FINAL: u32 = 32;
-
-/// One call of an element-wise loss: inputs, optional weights, the loss's parameters.
-pub(crate) struct Elementwise<'a> {
-    pub op: &'static str,
-    pub math: Pointwise,
-    pub input: &'a Tensor,
-    pub target: &'a Tensor,
-    /// Per-element weights, the shape of the input.
-    pub weight: Option<&'a Tensor>,
-    /// Positive-class weights, one per index of the input's last dimension.
-    pub pos_weight: Option<&'a Tensor>,
-    pub alpha: f32,
-    pub beta: f32,
-    pub log_target: bool,
-}
-
-impl<'a> Elementwise<'a> {
-    pub(crate) fn new(
-        op: &'static str,
-        math: Pointwise,
-        input: &'a Tensor,
-        target: &'a Tensor,
-    ) -> Self {
-        Elementwise {
-            op,
-            math,
-            input,
-            target,
-            weight: None,
-            pos_weight: None,
-            alpha: 0.0,
-            beta: 1.0,
-            log_target: false,
-        }
-    }
-
-    /// Checks the arguments, then runs one pass (and `finalize` unless `Reduction::None`).
-    /// Returns the loss and, when `with_grad`, the gradient with respect to the input.
-    pub(crate) fn run(
-        &self,
-        reduction: Reduction,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.run_divided(Divisor::of(reduction, self.input.len()), with_grad, encoder)
-    }
-
-    /// [`Elementwise::run`] with an explicit divisor (KL's `batchmean`).
-    pub(crate) fn run_divided(
-        &self,
-        divisor: Divisor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        let (input, target) = (self.input, self.target);
-        let dev = input.device();
-        let x = float_precision(input, "input")?;
-        let y = same_or_f32(target, x, "target")?;
-        expect_same_shape(input, target, self.op)?;
-        let mut flags = 0;
-        if let Some(w) = self.weight {
-            same_or_f32(w, x, "weight")?;
-            if w.shape() != input.shape() {
-                return Err(Error::Shape(format!(
-                    "{}: weight has shape {:?}, input {:?}",
-                    self.op,
-                    w.shape(),
-                    input.shape()
-                )));
+        impl $crate::loss::Compute for $loss {
+            fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
+                $crate::loss::grad_like(inputs.0)
             }
-            flags |= WEIGHTED;
-        }
-        let classes = input.shape().last().copied().unwrap_or(1);
-        if let Some(pw) = self.pos_weight {
-            expect_dtype(pw, "pos_weight", "f32", &[DType::F32])?;
-            if pw.len() != classes {
-                return Err(Error::Shape(format!(
-                    "{}: pos_weight has {} elements, the input's last dimension {classes}",
-                    self.op,
-                    pw.len()
-                )));
-            }
-            expect_one_binding(dev, pw, "pos_weight")?;
-            flags |= POS_WEIGHTED;
-        }
-        let tensors: Vec<&Tensor> = [Some(input), Some(target), self.weight, self.pos_weight]
-            .into_iter()
-            .flatten()
-            .collect();
-        expect_same_device(dev, &tensors)?;
-        if self.log_target {
-            flags |= LOG_TARGET;
-        }
 
-        let w = match self.weight {
-            Some(t) => same_or_f32(t, x, "weight")?,
-            None => x,
-        };
-        let storage = Storage { x, y, w };
-        let n = input.len();
-        // Chunk starts aligned for the narrowest element (2 bytes), so for every input.
-        let chunks = Chunks::plan(dev, n, 4, reduce::align_elements(dev, 2), "input")?;
-        let groups: Vec<u32> = chunks
-            .iter()
-            .map(|(_, len)| reduce::workgroups_for(dev, len.div_ceil(4) as u64))
-            .collect();
-        let total_groups: u32 = groups.iter().sum();
-        let out = match divisor {
-            Divisor::None => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
-            Divisor::By(_) => None,
-        };
-        let grad = match with_grad {
-            true => Some(Tensor::alloc(
-                dev,
-                input.shape(),
-                input.dtype(),
-                "gradient",
-            )?),
-            false => None,
-        };
-        flags |= if out.is_some() { WRITE_OUT } else { 0 };
-        flags |= if grad.is_some() { WRITE_GRAD } else { 0 };
-        // One workgroup in all writes the result itself: no second pass.
-        let result = match (&out, total_groups) {
-            (None, 1) => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
-            _ => None,
-        };
-        flags |= if result.is_some() { FINAL } else { 0 };
-        let mut rec = Recorder::new(dev, encoder)?;
-        let scratch;
-        let partials = match &result {
-            Some(t) => Slot::from(t),
-            None => {
-                scratch = rec.scratch(&vec![0f32; total_groups as usize]);
-                Slot::from(&scratch)
+            fn compute(
+                &self,
+                rec: &mut $crate::gpu::Recorder<'_, '_>,
+                inputs: Self::Inputs<'_>,
+                grads: Option<&Tensor>,
+            ) -> Result<Tensor> {
+                let call = self.call(inputs.0)?;
+                let (x, y) = ($crate::kernels::check::Meta::of(inputs.0), $crate::kernels::check::Meta::of(inputs.1));
+                $crate::kernels::$family::plan(rec.device().limits(), &call, x, y, grads.is_some())?
+                    .record(rec, &call, inputs.0, inputs.1, grads)
             }
-        };
-        let unused = dev.placeholder();
-        let mut partial_base = 0;
-        for ((first, len), groups) in chunks.iter().zip(groups) {
-            let params = rec.uniform(&ElementwiseParams {
-                n: len as u32,
-                n4: len.div_ceil(4) as u32,
-                _flags: 0,
-                partial_base,
-                grad_scale: divisor.grad_scale(),
-                alpha: self.alpha,
-                beta: self.beta,
-                classes: classes as u32,
-                class_offset: (first % classes) as u32,
-                divisor: divisor.value(),
-                _pad: [0; 2],
-            });
-            let chunk = |t: &'a Tensor| t.slot(first, len);
-            rec.dispatch(
-                Kernel::Elementwise(self.math, storage),
-                "elementwise",
-                flags,
-                &[
-                    (0, (&params).into()),
-                    (1, chunk(input)),
-                    (2, chunk(target)),
-                    (3, chunk(self.weight.unwrap_or(input))),
-                    (4, partials),
-                    (
-                        5,
-                        out.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
-                    ),
-                    (
-                        6,
-                        grad.as_ref().map_or(unused.into(), |t| t.slot(first, len)),
-                    ),
-                    (7, self.pos_weight.map_or(chunk(input), Slot::from)),
-                ],
-                groups,
-            )?;
-            partial_base += groups;
+
+            fn guard(grads: Tensor, loss: &Tensor) -> Tensor {
+                grads.guarded_by(loss)
+            }
         }
-        let loss = match (&out, &result) {
-            (Some(t), _) | (None, Some(t)) => t.clone(),
-            (None, None) => {
-                reduce::finalize(&mut rec, dev, partials, total_groups, divisor.denominator())?
-            }
-        };
-        rec.submit()?;
-        Ok((loss, grad))
-    }
+    };
 }
+pub(crate) use two_input_loss;
 
-/// Unpacks the result of a run that was asked for its gradient.
-pub(crate) fn with_grad((loss, grad): (Tensor, Option<Tensor>)) -> Result<(Tensor, Tensor)> {
-    grad.map(|g| (loss, g))
-        .ok_or_else(|| Error::Gpu("internal error: the gradient was not produced".into()))
+/// The options cross-entropy and NLL share: class weights and the ignored label.
+macro_rules! class_options {
+    ($loss:ty) => {
+        impl $loss {
+            /// Weights each class: an `f32` tensor of shape `[C]`.
+            pub fn weight(mut self, weight: Tensor) -> Self {
+                self.weight = Some(weight);
+                self
+            }
+
+            /// Rows with this label are skipped. Negative values only match `i32` labels.
+            pub fn ignore_index(mut self, ignore_index: i32) -> Self {
+                self.ignore_index = ignore_index;
+                self
+            }
+        }
+    };
+}
+pub(crate) use class_options;
+
+/// Losses of other arities fit the same trait. A loss shaped like margin ranking — three
+/// inputs `(x1, x2, y)`, a gradient for each of `x1` and `x2` — is below (its math is two MSEs,
+/// the shape is the point); the linear cross-entropy will be `Inputs<'a> = (&'a Tensor, &'a
+/// Tensor, &'a Tensor)` (hidden, classifier, labels) with `Grads = LinearCrossEntropyGrads`, a
+/// struct of the three gradients.
+#[cfg(test)]
+mod arity_tests {
+    use super::*;
+    use crate::gpu::Device;
+    use crate::kernels::check::Meta;
+    use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
+
+    struct ThreeInputs;
+
+    impl FirstInput for (&Tensor, &Tensor, &Tensor) {
+        fn first(&self) -> &Tensor {
+            self.0
+        }
+    }
+
+    impl sealed::Sealed for ThreeInputs {}
+
+    impl Loss for ThreeInputs {
+        type Inputs<'a> = (&'a Tensor, &'a Tensor, &'a Tensor);
+        type Grads = (Tensor, Tensor);
+
+        fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
+            run(self, Destination::Submit, inputs)
+        }
+
+        fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Self::Grads)> {
+            run_with_grad(self, Destination::Submit, inputs)
+        }
+
+        fn record(
+            &self,
+            encoder: &mut wgpu::CommandEncoder,
+            inputs: Self::Inputs<'_>,
+        ) -> Result<Tensor> {
+            run(self, Destination::Encoder(encoder), inputs)
+        }
+
+        fn record_with_grad(
+            &self,
+            encoder: &mut wgpu::CommandEncoder,
+            inputs: Self::Inputs<'_>,
+        ) -> Result<(Tensor, Self::Grads)> {
+            run_with_grad(self, Destination::Encoder(encoder), inputs)
+        }
+    }
+
+    impl Compute for ThreeInputs {
+        fn alloc_grads(&self, (x1, x2, _): Self::Inputs<'_>) -> Result<Self::Grads> {
+            Ok((grad_like(x1)?, grad_like(x2)?))
+        }
+
+        fn compute(
+            &self,
+            rec: &mut Recorder<'_, '_>,
+            (x1, x2, y): Self::Inputs<'_>,
+            grads: Option<&Self::Grads>,
+        ) -> Result<Tensor> {
+            let call = ElementwiseCall::new("two_mse", Pointwise::Mse, Some(1.0));
+            let limits = *rec.device().limits();
+            let plan = elementwise::plan(&limits, &call, Meta::of(x1), Meta::of(y), true)?;
+            plan.record(rec, &call, x2, y, grads.map(|g| &g.1))?;
+            plan.record(rec, &call, x1, y, grads.map(|g| &g.0))
+        }
+
+        fn guard(grads: Self::Grads, loss: &Tensor) -> Self::Grads {
+            (grads.0.guarded_by(loss), grads.1.guarded_by(loss))
+        }
+    }
+
+    /// Generic over any loss: its value and gradients, recorded into one encoder.
+    fn value_and_grads<L: Loss>(dev: &Device, loss: &L, inputs: L::Inputs<'_>) -> (f32, L::Grads) {
+        let mut encoder = dev
+            .wgpu_device()
+            .create_command_encoder(&Default::default());
+        let (value, grads) = loss.record_with_grad(&mut encoder, inputs).unwrap();
+        dev.wgpu_queue().submit([encoder.finish()]);
+        (value.to_vec::<f32>().unwrap()[0], grads)
+    }
+
+    #[test]
+    fn losses_of_two_and_three_inputs_fit_one_trait() {
+        let dev = Device::new().expect("no adapter for the GPU tests");
+        let x1 = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2]).unwrap();
+        let x2 = Tensor::from_slice(&dev, &[3.0f32, -1.0], &[2]).unwrap();
+        let y = Tensor::from_slice(&dev, &[0.0f32, 0.0], &[2]).unwrap();
+        let (value, (g1, g2)) = value_and_grads(&dev, &ThreeInputs, (&x1, &x2, &y));
+        assert_eq!(value, 5.0);
+        assert_eq!(g1.to_vec::<f32>().unwrap(), vec![2.0, 4.0]);
+        assert_eq!(g2.to_vec::<f32>().unwrap(), vec![6.0, -2.0]);
+        let mse = crate::MseLoss::new().reduction(Reduction::Sum);
+        let (value, g) = value_and_grads(&dev, &mse, (&x1, &y));
+        assert_eq!((value, g.to_vec::<f32>().unwrap()), (5.0, vec![2.0, 4.0]));
+    }
 }

@@ -1,13 +1,14 @@
 //! Mean squared error.
 
 use crate::error::Result;
-use crate::loss::{Elementwise, Encoder, Reduction, with_grad};
-use crate::shaders::Pointwise;
+use crate::kernels::elementwise::{ElementwiseCall, Pointwise};
+use crate::loss::{Loss, Reduction, two_input_loss};
 use crate::tensor::Tensor;
 
 /// Mean squared error, `(x - y)²` per element, reduced as asked.
 ///
-/// `input` and `target` are `f32` tensors of the same shape. With [`Reduction::None`] the result
+/// `input` and `target` are tensors of the same shape: f32, f16 or bf16 (the target in f32
+/// or the input's type). With [`Reduction::None`] the result
 /// has their shape; with `Mean` or `Sum` it is a scalar of shape `[]`.
 ///
 /// ```
@@ -40,22 +41,13 @@ pub struct MseLoss {
 }
 
 impl MseLoss {
-    /// Mean reduction.
-    pub fn new() -> Self {
-        Self::default()
+    fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
+        let divisor = self.reduction.divisor(input.len());
+        Ok(ElementwiseCall::new("mse_loss", Pointwise::Mse, divisor))
     }
+}
 
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Computes the loss of `input` against `target`.
-    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        Ok(self.run(input, target, false, None)?.0)
-    }
-
+two_input_loss!(MseLoss, elementwise, input, target, Reduction,
     /// Computes the loss and its gradient with respect to `input` in one pass:
     /// `2 (x - y)`, divided by the element count for a mean.
     ///
@@ -69,22 +61,4 @@ impl MseLoss {
     /// assert_eq!(grad.to_vec::<f32>()?, vec![1.0, 2.0]);
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
-    pub fn forward_with_grad(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(input, target, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        input: &Tensor,
-        target: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        self.call(input, target)
-            .run(self.reduction, with_grad, encoder)
-    }
-
-    fn call<'a>(&self, input: &'a Tensor, target: &'a Tensor) -> Elementwise<'a> {
-        Elementwise::new("mse_loss", Pointwise::Mse, input, target)
-    }
-}
+);

@@ -1,8 +1,8 @@
 //! Negative log-likelihood on log-probabilities.
 
 use crate::error::Result;
-use crate::loss::cross_entropy::{ClassKernel, ClassLoss, ClassOptions};
-use crate::loss::{Encoder, Reduction, with_grad};
+use crate::kernels::class_rows::{ClassCall, RowKind};
+use crate::loss::{Loss, Reduction, class_options, two_input_loss};
 use crate::tensor::Tensor;
 
 /// Negative log-likelihood of log-probabilities `[N, C]` (a `log_softmax` output) against
@@ -41,70 +41,36 @@ pub fn nll_loss(log_probs: &Tensor, labels: &Tensor, reduction: Reduction) -> Re
 #[derive(Debug, Clone)]
 pub struct NllLoss {
     reduction: Reduction,
-    options: ClassOptions,
+    weight: Option<Tensor>,
+    ignore_index: i32,
 }
 
 impl Default for NllLoss {
     fn default() -> Self {
         NllLoss {
             reduction: Reduction::Mean,
-            options: ClassOptions::default(),
+            weight: None,
+            ignore_index: -100,
         }
     }
 }
 
 impl NllLoss {
-    /// Mean reduction, no weights, `ignore_index = -100`.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Weights each class: an `f32` tensor of shape `[C]`.
-    pub fn weight(mut self, weight: Tensor) -> Self {
-        self.options.weight = Some(weight);
-        self
-    }
-
-    /// Rows with this label are skipped. Negative values only match `i32` labels.
-    pub fn ignore_index(mut self, ignore_index: i32) -> Self {
-        self.options.ignore_index = ignore_index;
-        self
-    }
-
-    /// Computes the loss of `log_probs` against `labels`.
-    pub fn forward(&self, log_probs: &Tensor, labels: &Tensor) -> Result<Tensor> {
-        Ok(self.run(log_probs, labels, false, None)?.0)
-    }
-
-    /// Computes the loss and its gradient with respect to `log_probs`: `-w[y] / denominator`
-    /// at each row's label, 0 elsewhere.
-    pub fn forward_with_grad(
-        &self,
-        log_probs: &Tensor,
-        labels: &Tensor,
-    ) -> Result<(Tensor, Tensor)> {
-        with_grad(self.run(log_probs, labels, true, None)?)
-    }
-
-    pub(crate) fn run(
-        &self,
-        log_probs: &Tensor,
-        labels: &Tensor,
-        with_grad: bool,
-        encoder: Encoder,
-    ) -> Result<(Tensor, Option<Tensor>)> {
-        ClassLoss::new("nll_loss", ClassKernel::LogProbs, &self.options).run(
-            log_probs,
-            labels,
-            self.reduction,
-            with_grad,
-            encoder,
-        )
+    fn call(&self, _log_probs: &Tensor) -> Result<ClassCall<'_>> {
+        Ok(ClassCall {
+            op: "nll_loss",
+            kind: RowKind::LogProbs,
+            weight: self.weight.as_ref(),
+            ignore_index: self.ignore_index,
+            smoothing: 0.0,
+            reduction: self.reduction,
+        })
     }
 }
+
+class_options!(NllLoss);
+
+two_input_loss!(NllLoss, class_rows, log_probs, labels, Reduction,
+    /// Computes the loss and its gradient with respect to `log_probs`: `-w[y] / denominator`
+    /// at each row's label, 0 elsewhere.
+);

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::pipeline::PipelineKey;
+use crate::gpu::pipelines::PipelineKey;
 
 /// Bind groups kept per device.
 const CAPACITY: usize = 256;
@@ -53,10 +53,10 @@ impl BindGroupCache {
 
 #[cfg(test)]
 mod tests {
-    use crate::{DType, Device, Loss, MseLoss, Reduction, Tensor, mse_loss};
+    use crate::{DType, Device, MseLoss, Reduction, Tensor, mse_loss};
 
     fn cached(dev: &Device) -> usize {
-        dev.inner.bind_groups.groups.lock().unwrap().len()
+        dev.gpu.memory.bind_groups.groups.lock().unwrap().len()
     }
 
     #[test]

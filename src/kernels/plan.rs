@@ -1,11 +1,8 @@
-//! Grid sizing and the second reduction pass shared by every loss.
+//! Planning a pass, without a GPU: how many workgroups it launches and how a tensor larger
+//! than one storage binding is split into chunks, from the device's [`Limits`].
 
-use crate::device::Device;
-use crate::dtype::DType;
-use crate::error::Result;
-use crate::record::{Recorder, Slot};
-use crate::shaders::Kernel;
-use crate::tensor::Tensor;
+use crate::error::{Error, Result};
+use crate::gpu::Limits;
 
 /// Invocations per workgroup: `WG` in `wgsl/reduce_*.wgsl`.
 pub(crate) const WG: u32 = 256;
@@ -19,11 +16,11 @@ pub(crate) const MAX_LOOP: u64 = 32_768;
 /// Workgroups for a grid-stride pass over `items` work items (vec4s, rows), following the
 /// device's [`Grid`](crate::Grid), and enough that no invocation loops more than `MAX_LOOP`
 /// times.
-pub(crate) fn workgroups_for(dev: &Device, items: u64) -> u32 {
-    let grid = dev.inner.grid;
+pub(crate) fn workgroups_for(limits: &Limits, items: u64) -> u32 {
+    let grid = limits.grid;
     let groups = items.div_ceil(grid.items_per_invocation.max(1) as u64 * WG as u64);
     clamp_groups(
-        dev,
+        limits,
         groups
             .min(grid.max_workgroups as u64)
             .max(loop_floor(items)),
@@ -31,11 +28,11 @@ pub(crate) fn workgroups_for(dev: &Device, items: u64) -> u32 {
 }
 
 /// Workgroups for one workgroup per row (rows in a grid-stride loop).
-pub(crate) fn workgroup_per_row(dev: &Device, rows: u64) -> u32 {
+pub(crate) fn workgroup_per_row(limits: &Limits, rows: u64) -> u32 {
     let floor = rows.div_ceil(MAX_LOOP);
     clamp_groups(
-        dev,
-        rows.min(dev.inner.grid.max_workgroups as u64).max(floor),
+        limits,
+        rows.min(limits.grid.max_workgroups as u64).max(floor),
     )
 }
 
@@ -45,55 +42,8 @@ pub(crate) fn loop_floor(iterations: u64) -> u64 {
     iterations.div_ceil(MAX_LOOP * WG as u64)
 }
 
-pub(crate) fn clamp_groups(dev: &Device, groups: u64) -> u32 {
-    groups.clamp(1, dev.inner.caps.max_workgroups as u64) as u32
-}
-
-/// How `finalize` turns the sum of the partials into the result.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Denominator {
-    /// Divide by this number (the element count for a mean, 1 for a sum).
-    Fixed(f32),
-    /// Divide by the sum of the second half of the partials (a weighted mean).
-    Partials,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct FinalizeParams {
-    count: u32,
-    has_denom: u32,
-    divisor: f32,
-    _pad: u32,
-}
-
-/// Records the second pass: one workgroup sums `count` partials into a scalar tensor.
-pub(crate) fn finalize(
-    rec: &mut Recorder<'_, '_>,
-    dev: &Device,
-    partials: Slot,
-    count: u32,
-    denominator: Denominator,
-) -> Result<Tensor> {
-    let result = Tensor::alloc(dev, &[], DType::F32, "loss")?;
-    let (has_denom, divisor) = match denominator {
-        Denominator::Fixed(d) => (0, d),
-        Denominator::Partials => (1, 1.0),
-    };
-    let params = rec.uniform(&FinalizeParams {
-        count,
-        has_denom,
-        divisor,
-        _pad: 0,
-    });
-    rec.dispatch(
-        Kernel::Finalize,
-        "finalize",
-        0,
-        &[(0, (&params).into()), (1, partials), (2, (&result).into())],
-        1,
-    )?;
-    Ok(result)
+pub(crate) fn clamp_groups(limits: &Limits, groups: u64) -> u32 {
+    groups.clamp(1, limits.max_workgroups as u64) as u32
 }
 
 /// How a tensor too large for one storage binding is split: chunks of `unit`s (elements, or
@@ -111,16 +61,16 @@ impl Chunks {
     /// Plans chunks over `total` units of `unit_bytes` bytes each. `align_units` is the
     /// smallest number of units whose bytes start a binding legally (and 16-byte aligned).
     pub(crate) fn plan(
-        dev: &Device,
+        limits: &Limits,
         total: usize,
         unit_bytes: u64,
         align_units: usize,
         what: &'static str,
     ) -> Result<Chunks> {
-        let limit = dev.inner.caps.max_binding;
+        let limit = limits.max_binding;
         let fit = (limit / unit_bytes.max(1)) as usize / align_units * align_units;
         if fit == 0 {
-            return Err(crate::Error::TooLarge {
+            return Err(Error::TooLarge {
                 what,
                 bytes: unit_bytes * align_units as u64,
                 limit_name: "max_storage_buffer_binding_size",
@@ -143,6 +93,6 @@ impl Chunks {
 
 /// Elements of `elem_bytes` bytes that make a legal binding offset, and a multiple of 16 bytes
 /// (the kernels read four elements at a time).
-pub(crate) fn align_elements(dev: &Device, elem_bytes: u64) -> usize {
-    (dev.inner.caps.offset_alignment.max(16) / elem_bytes) as usize
+pub(crate) fn align_elements(limits: &Limits, elem_bytes: u64) -> usize {
+    (limits.offset_alignment.max(16) / elem_bytes) as usize
 }

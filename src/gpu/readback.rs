@@ -5,43 +5,30 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::gpu::memory::Memory;
 
 const STAGING: wgpu::BufferUsages =
     wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 /// Byte ranges copied into one staging buffer, on their way to the host.
 pub(crate) struct Staged {
-    device: Device,
+    device: wgpu::Device,
+    memory: Arc<Memory>,
     staging: wgpu::Buffer,
     size: u64,
 }
 
-/// Copies each `(buffer, offset, size)` range into one pooled staging buffer, back to back,
-/// and submits the copy. Sizes are multiples of 4.
-pub(crate) fn stage(device: &Device, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Staged> {
-    device.check_alive()?;
-    let dev = &device.inner;
-    let mut encoder = dev
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("wgpu-loss readback"),
-        });
-    let staged = stage_into(device, &mut encoder, parts);
-    dev.queue.submit([encoder.finish()]);
-    Ok(staged)
-}
-
-/// [`stage`], recording the copies into `encoder`, which the caller submits.
+/// Records the copy of each `(buffer, offset, size)` range into one pooled staging buffer,
+/// back to back, into `encoder`, which the caller submits. Sizes are multiples of 4.
 pub(crate) fn stage_into(
-    device: &Device,
+    device: &wgpu::Device,
+    memory: &Arc<Memory>,
     encoder: &mut wgpu::CommandEncoder,
     parts: &[(&wgpu::Buffer, u64, u64)],
 ) -> Staged {
-    let dev = &device.inner;
     let size: u64 = parts.iter().map(|p| p.2).sum();
-    let staging = dev.pool.take(&dev.device, size, STAGING);
+    let staging = memory.scratch.take(device, size, STAGING);
     let mut at = 0;
     for &(buffer, offset, len) in parts {
         encoder.copy_buffer_to_buffer(buffer, offset, &staging, at, len);
@@ -49,6 +36,7 @@ pub(crate) fn stage_into(
     }
     Staged {
         device: device.clone(),
+        memory: memory.clone(),
         staging,
         size,
     }
@@ -63,8 +51,6 @@ impl Staged {
                 let _ = tx.send(r);
             });
         self.device
-            .inner
-            .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
         rx.recv()
@@ -88,7 +74,7 @@ impl Staged {
                 }
             });
         MapFuture {
-            device: self.device.inner.device.clone(),
+            device: self.device.clone(),
             state,
         }
         .await
@@ -103,7 +89,7 @@ impl Staged {
             .map_err(|e| Error::Gpu(format!("reading the mapped buffer: {e}")))?
             .to_vec();
         self.staging.unmap();
-        self.device.recycle_scratch(self.staging);
+        self.memory.recycle_scratch(self.staging);
         Ok(bytes)
     }
 }

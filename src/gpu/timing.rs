@@ -7,8 +7,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::device::Device;
-use crate::readback::{self, Staged};
+use std::sync::Arc;
+
+use crate::gpu::memory::Memory;
+use crate::gpu::readback::{self, Staged};
 
 /// Passes one call can time: a call records a few per chunk of its input, and chunks are
 /// hundreds of MiB, so only a tensor of tens of GiB would go past it (its later passes are
@@ -35,7 +37,15 @@ impl KernelClock {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 
-    fn add(&self, nanos: u64) {
+    /// Adds the passes' durations, read back by [`PassTimer::resolve`] as `bytes`, at
+    /// `period` nanoseconds per tick.
+    pub(crate) fn add(&self, bytes: &[u8], period: f32) {
+        let stamps: Vec<u64> = bytemuck::pod_collect_to_vec(bytes);
+        let ticks: u64 = stamps
+            .chunks_exact(2)
+            .map(|pass| pass[1].saturating_sub(pass[0]))
+            .sum();
+        let nanos = (ticks as f64 * f64::from(period)).round() as u64;
         self.nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 }
@@ -76,28 +86,17 @@ impl PassTimer {
     /// pooled buffer it resolves into goes to `taken`, to be given back after submission.
     pub(crate) fn resolve(
         &self,
-        dev: &Device,
+        device: &wgpu::Device,
+        memory: &Arc<Memory>,
         encoder: &mut wgpu::CommandEncoder,
         taken: &mut Vec<wgpu::Buffer>,
     ) -> Staged {
-        let inner = &dev.inner;
         let bytes = u64::from(self.used) * 8;
         let usage = wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC;
-        let resolved = inner.pool.take(&inner.device, bytes, usage);
+        let resolved = memory.scratch.take(device, bytes, usage);
         encoder.resolve_query_set(&self.queries, 0..self.used, &resolved, 0);
-        let staged = readback::stage_into(dev, encoder, &[(&resolved, 0, bytes)]);
+        let staged = readback::stage_into(device, memory, encoder, &[(&resolved, 0, bytes)]);
         taken.push(resolved);
         staged
-    }
-
-    /// Adds the passes' durations, read back as `bytes`, to the device's total.
-    pub(crate) fn add_to(dev: &Device, bytes: &[u8]) {
-        let stamps: Vec<u64> = bytemuck::pod_collect_to_vec(bytes);
-        let ticks: u64 = stamps
-            .chunks_exact(2)
-            .map(|pass| pass[1].saturating_sub(pass[0]))
-            .sum();
-        let period = f64::from(dev.inner.queue.get_timestamp_period());
-        dev.inner.clock.add((ticks as f64 * period).round() as u64);
     }
 }

@@ -1,0 +1,242 @@
+//! Recording the passes of one loss call into one command encoder, and turning wgpu errors
+//! into ours.
+
+use std::sync::Arc;
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+use crate::gpu::device::Device;
+use crate::gpu::kernel::{BindingDecl, EntryPoint, Kernel, Uniform};
+use crate::gpu::memory::{Allocation, Slot};
+use crate::gpu::pipelines::PipelineKey;
+use crate::gpu::timing::PassTimer;
+
+/// Where a call records its GPU work.
+pub(crate) enum Destination<'e> {
+    /// An encoder of the call's own, submitted before the call returns.
+    Submit,
+    /// The caller's encoder, submitted by the caller (interop).
+    Encoder(&'e mut wgpu::CommandEncoder),
+}
+
+/// The encoder being recorded into.
+enum Encoding<'e> {
+    Own(wgpu::CommandEncoder),
+    Caller(&'e mut wgpu::CommandEncoder),
+}
+
+impl Encoding<'_> {
+    fn get(&mut self) -> &mut wgpu::CommandEncoder {
+        match self {
+            Encoding::Own(e) => e,
+            Encoding::Caller(e) => e,
+        }
+    }
+}
+
+/// Collects the dispatches of one loss call and submits them together.
+///
+/// Everything between [`Recorder::new`] and [`Recorder::submit`] runs inside wgpu error
+/// scopes, so a mistake comes back as [`Error::Gpu`] instead of aborting the process.
+pub(crate) struct Recorder<'d, 'e> {
+    dev: &'d Device,
+    encoder: Encoding<'e>,
+    /// Validation, then out-of-memory errors: the reverse of the order they were pushed in,
+    /// which is the order they must be popped in, also when a failed call drops them.
+    scopes: [wgpu::ErrorScopeGuard; 2],
+    /// Pooled buffers this call uses, given back after its submission.
+    taken: Vec<wgpu::Buffer>,
+    /// The passes' timestamps, while the device times its kernels (own encoder only).
+    timer: Option<PassTimer>,
+    /// Memory this call's passes use that no returned tensor holds, kept until submission.
+    held: Vec<Arc<Allocation>>,
+}
+
+impl<'d, 'e> Recorder<'d, 'e> {
+    pub(crate) fn new(dev: &'d Device, destination: Destination<'e>) -> Result<Self> {
+        dev.check_alive()?;
+        let gpu = &dev.gpu;
+        let out_of_memory = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let (encoder, timer) = match destination {
+            Destination::Encoder(encoder) => (Encoding::Caller(encoder), None),
+            Destination::Submit => (
+                Encoding::Own(
+                    gpu.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("wgpu-loss"),
+                        }),
+                ),
+                gpu.clock.is_on().then(|| PassTimer::new(&gpu.device)),
+            ),
+        };
+        Ok(Recorder {
+            dev,
+            encoder,
+            scopes: [validation, out_of_memory],
+            taken: Vec::new(),
+            timer,
+            held: Vec::new(),
+        })
+    }
+
+    /// The device the call runs on.
+    pub(crate) fn device(&self) -> &'d Device {
+        self.dev
+    }
+
+    /// A uniform buffer holding `value`, from the device's pool.
+    pub(crate) fn uniform<T: Uniform>(&mut self, value: &T) -> wgpu::Buffer {
+        let usage = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        self.pooled(bytemuck::bytes_of(value), usage)
+    }
+
+    /// A storage buffer holding `data` for this call alone (partial sums), from the pool.
+    pub(crate) fn scratch<T: bytemuck::Pod>(&mut self, data: &[T]) -> wgpu::Buffer {
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        self.pooled(bytemuck::cast_slice(data), usage)
+    }
+
+    fn pooled(&mut self, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let gpu = &self.dev.gpu;
+        if let Encoding::Caller(_) = self.encoder {
+            // The caller submits when it likes: a pooled buffer could be rewritten by another
+            // call before then, so this call's buffers are its own.
+            return gpu
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("wgpu-loss scratch"),
+                    contents: bytes,
+                    usage,
+                });
+        }
+        let buffer = gpu
+            .memory
+            .scratch
+            .take(&gpu.device, bytes.len() as u64, usage);
+        gpu.queue.write_buffer(&buffer, 0, bytes);
+        self.taken.push(buffer.clone());
+        buffer
+    }
+
+    /// Keeps `memory` (an intermediate tensor) alive until the call's work is submitted:
+    /// dropped earlier, its buffer could go to another thread's tensor in between.
+    pub(crate) fn hold(&mut self, memory: Arc<Allocation>) {
+        self.held.push(memory);
+    }
+
+    /// Records the zeroing of `slot`.
+    pub(crate) fn clear(&mut self, slot: Slot) {
+        if let (Encoding::Caller(_), Some(owner)) = (&self.encoder, slot.owner) {
+            owner.pin();
+        }
+        self.encoder
+            .get()
+            .clear_buffer(slot.buffer, slot.offset, slot.size);
+    }
+
+    /// Records `workgroups` workgroups of `entry` of `kernel` with `overrides` set, binding
+    /// each declared binding to its slot. The bindings must be exactly the entry point's
+    /// layout ([`Kernel::layout`]).
+    pub(crate) fn dispatch<K: Kernel>(
+        &mut self,
+        kernel: K,
+        entry: K::Entry,
+        overrides: K::Overrides,
+        bindings: &[(BindingDecl, Slot)],
+        workgroups: u32,
+    ) -> Result<()> {
+        let gpu = &self.dev.gpu;
+        let pipeline =
+            gpu.pipelines
+                .get(&gpu.device, gpu.limits.subgroups, kernel, entry, overrides)?;
+        let bound = |decl: &BindingDecl| bindings.iter().any(|(d, _)| d == decl);
+        if bindings.len() != pipeline.layout.len() || !pipeline.layout.iter().all(bound) {
+            return Err(Error::Gpu(format!(
+                "internal error: {kernel:?}::{} binds {:?}, its layout is {:?}",
+                entry.name(),
+                bindings.iter().map(|(d, _)| d.name).collect::<Vec<_>>(),
+                pipeline.layout.iter().map(|d| d.name).collect::<Vec<_>>(),
+            )));
+        }
+        let make = || {
+            let entries: Vec<wgpu::BindGroupEntry> = bindings
+                .iter()
+                .map(|(decl, slot)| wgpu::BindGroupEntry {
+                    binding: decl.binding,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: slot.buffer,
+                        offset: slot.offset,
+                        size: slot.size.and_then(wgpu::BufferSize::new),
+                    }),
+                })
+                .collect();
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(entry.name()),
+                layout: &pipeline.bind_group_layout,
+                entries: &entries,
+            })
+        };
+        let bind_group = match self.encoder {
+            // Submitted by us before the call returns: the bind group may serve later calls.
+            Encoding::Own(_) => {
+                let key = bindings
+                    .iter()
+                    .map(|(d, s)| (d.binding, s.buffer.clone(), s.offset, s.size))
+                    .collect();
+                gpu.memory.bind_groups.get_or_make(
+                    PipelineKey::of(kernel, entry, overrides),
+                    key,
+                    make,
+                )
+            }
+            // Submitted whenever the caller likes: what it binds stays out of the pools.
+            Encoding::Caller(_) => {
+                for owner in bindings.iter().filter_map(|(_, s)| s.owner) {
+                    owner.pin();
+                }
+                make()
+            }
+        };
+        let mut pass = self
+            .encoder
+            .get()
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(entry.name()),
+                timestamp_writes: self.timer.as_mut().and_then(PassTimer::next_pass),
+            });
+        pass.set_pipeline(&pipeline.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(workgroups, 1, 1);
+        Ok(())
+    }
+
+    /// Submits the recorded work (unless it went into the caller's encoder); reports any
+    /// validation error raised while recording. A timed call waits for its timestamps.
+    pub(crate) fn submit(mut self) -> Result<()> {
+        let gpu = &self.dev.gpu;
+        let mut timestamps = None;
+        if let Encoding::Own(mut encoder) = self.encoder {
+            if let Some(timer) = &self.timer {
+                timestamps =
+                    Some(timer.resolve(&gpu.device, &gpu.memory, &mut encoder, &mut self.taken));
+            }
+            gpu.queue.submit([encoder.finish()]);
+        }
+        for buffer in self.taken {
+            gpu.memory.recycle_scratch(buffer);
+        }
+        drop(self.held);
+        let errors = self.scopes.map(|s| pollster::block_on(s.pop()));
+        if let Some(e) = errors.into_iter().flatten().next() {
+            return Err(Error::Gpu(e.to_string()));
+        }
+        self.dev.check_alive()?;
+        if let Some(staged) = timestamps {
+            gpu.clock
+                .add(&staged.wait()?, gpu.queue.get_timestamp_period());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,686 @@
+//! `cross_entropy.wgsl`: losses over rows of classes — cross-entropy on logits (labels or
+//! probability targets) and the negative log-likelihood on log-probabilities.
+
+use std::sync::Arc;
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::gpu::{
+    BindingDecl, DeviceType, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform,
+};
+use crate::kernels::check::{self, Meta};
+use crate::kernels::convert;
+use crate::kernels::finalize::{self, Denominator};
+use crate::kernels::plan::{self, Chunks};
+use crate::kernels::wgsl::{self, Part, Precision};
+use crate::reduction::Reduction;
+use crate::tensor::{StatusCheck, Tensor};
+
+/// Where the gradient's scale comes from, if a gradient is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum GradScale {
+    /// No gradient.
+    None,
+    /// The uniform's `grad_scale`: 1 / a divisor known on the host.
+    Known,
+    /// 1 / `scale_in[0]`, the weights of the rows that count, summed by an earlier pass.
+    FromBuffer,
+}
+
+/// One module variant: how logits and probability targets are stored, and which optional
+/// bindings exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ClassRows {
+    pub logits: Precision,
+    /// Probability targets (the `ce_probs_*` entry points); f32 where labels are used.
+    pub targets: Precision,
+    pub weighted: bool,
+    /// The per-row loss is written (reduction none).
+    pub out: bool,
+    pub grad: GradScale,
+}
+
+entry_points! {
+    pub(crate) enum ClassEntry {
+        /// Labels, one workgroup per row (many classes).
+        CeRows = "ce_rows",
+        /// Labels, one invocation per row (few classes, or a software adapter).
+        CeSmall = "ce_small",
+        /// Probability targets, one workgroup per row.
+        CeProbsRows = "ce_probs_rows",
+        /// Probability targets, one invocation per row.
+        CeProbsSmall = "ce_probs_small",
+        /// Log-probabilities and labels, one invocation per row.
+        NllRows = "nll_rows",
+        /// The weights of the rows that count, summed: a weighted mean's denominator.
+        CeDenominator = "ce_denominator",
+    }
+}
+
+overrides! {
+    pub(crate) struct ClassOverrides {
+        /// Rows labelled `ignore_index` count for nothing.
+        has_ignore = "HAS_IGNORE",
+        /// Label smoothing is on.
+        smoothed = "SMOOTHED",
+        /// One workgroup in all: it writes the result itself.
+        final_result = "FINAL",
+        /// With `final_result`: divide by the rows' summed weights.
+        mean_by_weight = "MEAN_BY_WEIGHT",
+    }
+}
+
+uniform! {
+    pub(crate) struct ClassParams as "ClassParams" {
+        rows: u32,
+        classes: u32,
+        inner: u32,
+        ignore_index: i32,
+        smoothing: f32,
+        grad_scale: f32,
+        weight_total: f32,
+        partial_base: u32,
+        partial_count: u32,
+        row_offset: u32,
+        divisor: f32,
+    }
+}
+
+const PARAMS: BindingDecl = BindingDecl::uniform(0, "params");
+const LOGITS: BindingDecl = BindingDecl::read(1, "logits_data");
+const LABELS: BindingDecl = BindingDecl::read(2, "labels");
+const CLASS_WEIGHT: BindingDecl = BindingDecl::read(3, "class_weight");
+const SCALE_IN: BindingDecl = BindingDecl::read(4, "scale_in");
+const PARTIALS: BindingDecl = BindingDecl::read_write(5, "partials");
+const OUT: BindingDecl = BindingDecl::read_write(6, "out");
+const GRAD: BindingDecl = BindingDecl::read_write(7, "grad");
+const STATUS: BindingDecl = BindingDecl::read_write(8, "status");
+const TARGETS: BindingDecl = BindingDecl::read(9, "targets_data");
+
+impl ClassRows {
+    /// Every variant the crate builds: probability targets in f32 or the logits' precision.
+    pub(crate) fn all() -> Vec<ClassRows> {
+        let mut all = Vec::new();
+        for logits in Precision::ALL {
+            let targets = [Precision::F32, logits];
+            for targets in targets
+                .into_iter()
+                .take(if logits == Precision::F32 { 1 } else { 2 })
+            {
+                for weighted in [false, true] {
+                    for out in [false, true] {
+                        for grad in [GradScale::None, GradScale::Known, GradScale::FromBuffer] {
+                            all.push(ClassRows {
+                                logits,
+                                targets,
+                                weighted,
+                                out,
+                                grad,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        all
+    }
+}
+
+impl Kernel for ClassRows {
+    type Entry = ClassEntry;
+    type Overrides = ClassOverrides;
+    type Params = ClassParams;
+    const FAMILY: &'static str = "class_rows";
+
+    fn code(self) -> u32 {
+        self.logits.code()
+            | self.targets.code() << 2
+            | u32::from(self.weighted) << 4
+            | u32::from(self.out) << 5
+            | (self.grad as u32) << 6
+    }
+
+    fn name(self) -> String {
+        let mut name = format!(
+            "class_rows_logits{}_targets{}",
+            self.logits.name(),
+            self.targets.name()
+        );
+        for (on, tag) in [(self.weighted, "_weighted"), (self.out, "_out")] {
+            if on {
+                name += tag;
+            }
+        }
+        name += match self.grad {
+            GradScale::None => "",
+            GradScale::Known => "_grad",
+            GradScale::FromBuffer => "_grad_scale_in",
+        };
+        name
+    }
+
+    fn parts(self, subgroups: bool) -> Vec<Part> {
+        let mut parts = vec![
+            wgsl::reduce(subgroups),
+            wgsl::whole(wgsl::LOG1P),
+            wgsl::whole(wgsl::SOFTMAX_STATS),
+            wgsl::named(self.logits.scalar_input(), "logits", LOGITS.binding),
+            wgsl::named(self.targets.scalar_input(), "targets", TARGETS.binding),
+            wgsl::whole(match self.weighted {
+                true => wgsl::CLASS_WEIGHT,
+                false => wgsl::CLASS_WEIGHT_NONE,
+            }),
+            wgsl::whole(match self.out {
+                true => wgsl::ROWS_OUT,
+                false => wgsl::ROWS_NO_OUT,
+            }),
+        ];
+        let grad: &[wgsl::File] = match self.grad {
+            GradScale::None => &[wgsl::ROWS_NO_GRAD],
+            GradScale::Known => &[wgsl::ROWS_GRAD, wgsl::ROWS_GRAD_SCALE_PARAMS],
+            GradScale::FromBuffer => &[wgsl::ROWS_GRAD, wgsl::ROWS_GRAD_SCALE_BUFFER],
+        };
+        parts.extend(grad.iter().copied().map(wgsl::whole));
+        parts.push(wgsl::whole(wgsl::CROSS_ENTROPY));
+        parts
+    }
+
+    fn layout(self, entry: ClassEntry) -> Vec<BindingDecl> {
+        use ClassEntry::*;
+        let labels = matches!(entry, CeRows | CeSmall | NllRows | CeDenominator);
+        let writes = entry != CeDenominator;
+        let optional = [
+            (entry != CeDenominator, LOGITS),
+            (labels, LABELS),
+            (self.weighted, CLASS_WEIGHT),
+            (writes && self.grad == GradScale::FromBuffer, SCALE_IN),
+            (writes && self.out, OUT),
+            (writes && self.grad != GradScale::None, GRAD),
+            (labels, STATUS),
+            (!labels, TARGETS),
+        ];
+        let mut layout = vec![PARAMS, PARTIALS];
+        layout.extend(optional.into_iter().filter(|o| o.0).map(|o| o.1));
+        layout
+    }
+}
+
+/// What the rows hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowKind {
+    /// Logits: the loss takes their log-softmax (cross-entropy).
+    Logits,
+    /// Log-probabilities already (NLL).
+    LogProbs,
+}
+
+/// One call of cross-entropy or NLL, as its loss configures it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClassCall<'a> {
+    pub op: &'static str,
+    pub kind: RowKind,
+    pub weight: Option<&'a Tensor>,
+    pub ignore_index: i32,
+    pub smoothing: f32,
+    pub reduction: Reduction,
+}
+
+/// Below this many classes a row goes to one invocation, from there to a whole workgroup.
+const SMALL_CLASSES: usize = 64;
+
+/// Whether each row goes to one invocation (else to a whole workgroup), reading it `passes`
+/// times. A GPU wants whole workgroups on long rows, for coalesced reads. A software adapter
+/// pays for every barrier of the workgroup reductions (a few per row): one invocation per row
+/// measured 9x faster at [16384 x 1024] and 1.2x at [4096 x 32000] on lavapipe, once there are
+/// rows enough to fill its SIMD lanes, and while a row fits the adapter's loop budget.
+fn row_per_invocation(limits: &Limits, rows: usize, classes: usize, passes: usize) -> bool {
+    let cpu = limits.device_type == DeviceType::Cpu;
+    classes < SMALL_CLASSES
+        || (cpu && rows >= 256 && (classes * passes) as u64 <= plan::MAX_LOOP / 2)
+}
+
+/// Workgroups for one invocation per row, each row `work` loop iterations.
+fn per_row_groups(limits: &Limits, rows: usize, work: usize) -> u32 {
+    let vec4s = (rows * work).div_ceil(4).max(rows.div_ceil(64)) as u64;
+    let groups = plan::workgroups_for(limits, vec4s) as u64;
+    plan::clamp_groups(limits, groups.max(plan::loop_floor((rows * work) as u64)))
+}
+
+/// Logits `[N, C, d…]` seen as `rows = N·d…` rows of `classes` values `inner = d…` apart.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RowShape {
+    pub rows: usize,
+    pub classes: usize,
+    pub inner: usize,
+    /// The shape of the labels and of the per-row loss.
+    pub row_shape: Vec<usize>,
+}
+
+fn row_shape(op: &str, logits: Meta) -> Result<RowShape> {
+    let s = logits.shape;
+    match s.len() {
+        0 => Err(Error::Shape(format!(
+            "{op}: logits must have a class dimension, got shape []"
+        ))),
+        1 => Ok(RowShape {
+            rows: 1,
+            classes: s[0],
+            inner: 1,
+            row_shape: vec![],
+        }),
+        _ => {
+            let inner: usize = s[2..].iter().product();
+            let mut row_shape = vec![s[0]];
+            row_shape.extend(&s[2..]);
+            Ok(RowShape {
+                rows: s[0] * inner,
+                classes: s[1],
+                inner,
+                row_shape,
+            })
+        }
+    }
+}
+
+/// One pass over the chunks: its entry point, constants, and workgroups per chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Pass {
+    pub entry: ClassEntry,
+    pub overrides: ClassOverrides,
+    pub groups: Vec<u32>,
+}
+
+impl Pass {
+    fn total(&self) -> u32 {
+        self.groups.iter().sum()
+    }
+}
+
+/// What a call will do. Made without a GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClassPlan {
+    pub shape: RowShape,
+    pub kernel: ClassRows,
+    /// Probability targets (else labels).
+    pub probs: bool,
+    /// Chunks of whole samples (`inner` rows each) whose logits fit one binding:
+    /// `(first sample, samples)`.
+    pub chunks: Vec<(usize, usize)>,
+    /// The pass that sums a weighted mean's denominator first, where the gradient needs it.
+    pub denominator: Option<Pass>,
+    pub main: Pass,
+    /// How `finalize` divides, unless the main pass writes the result itself.
+    pub finalize: Denominator,
+    /// The class weights' sum must be read back (it enters the smoothing term).
+    pub needs_weight_total: bool,
+    ignore_index: i32,
+    smoothing: f32,
+    grad_scale: f32,
+    divisor: f32,
+}
+
+/// Plans `call` on `logits` against `target` (labels or probabilities).
+pub(crate) fn plan(
+    limits: &Limits,
+    call: &ClassCall,
+    logits: Meta,
+    target: Meta,
+    grad: bool,
+) -> Result<ClassPlan> {
+    let op = call.op;
+    let lp = check::float(logits, "logits")?;
+    let shape = row_shape(op, logits)?;
+    let probs = match target.dtype {
+        DType::F32 | DType::F16 | DType::BF16 if call.kind == RowKind::Logits => {
+            check::same_or_f32(target, lp, "probability targets")?;
+            if target.shape != logits.shape {
+                return Err(Error::Shape(format!(
+                    "{op}: a float target holds class probabilities and must have the \
+                     logits' shape {:?}, got {:?} (class labels must be u32 or i32)",
+                    logits.shape, target.shape
+                )));
+            }
+            true
+        }
+        DType::U32 | DType::I32 => {
+            if target.shape != shape.row_shape.as_slice() {
+                return Err(Error::Shape(format!(
+                    "{op}: logits {:?} need labels of shape {:?}, got {:?}",
+                    logits.shape, shape.row_shape, target.shape
+                )));
+            }
+            false
+        }
+        got => {
+            return Err(Error::DType {
+                what: "labels",
+                expected: match call.kind {
+                    RowKind::Logits => "u32 or i32 (labels), or floats (probabilities)",
+                    RowKind::LogProbs => "u32 or i32",
+                },
+                got,
+            });
+        }
+    };
+    let eps = call.smoothing;
+    let valid = (0.0..=1.0).contains(&eps);
+    check::option(op, "label_smoothing", eps, valid, "lie in [0, 1]")?;
+    if let Some(w) = call.weight.map(Meta::of) {
+        check::dtype(w, "weight", "f32", &[DType::F32])?;
+        if w.shape != [shape.classes] {
+            return Err(Error::Shape(format!(
+                "{op}: class weights must have shape [{}], got {:?}",
+                shape.classes, w.shape
+            )));
+        }
+        check::one_binding(limits, w, "weight")?;
+    }
+    let weighted = call.weight.is_some();
+    let has_ignore = !probs && (target.dtype == DType::I32 || call.ignore_index >= 0);
+    let smoothed = eps > 0.0;
+    let (rows, classes, inner) = (shape.rows, shape.classes, shape.inner);
+    let chunks: Vec<(usize, usize)> = Chunks::plan(
+        limits,
+        rows / inner,
+        (classes * inner * 4) as u64,
+        plan::align_elements(limits, 4),
+        "logits",
+    )?
+    .iter()
+    .collect();
+    let passes = 1 + grad as usize;
+    let small = row_per_invocation(limits, rows, classes, passes);
+    let entry = match (call.kind, probs, small) {
+        (RowKind::LogProbs, _, _) => ClassEntry::NllRows,
+        (RowKind::Logits, false, true) => ClassEntry::CeSmall,
+        (RowKind::Logits, true, true) => ClassEntry::CeProbsSmall,
+        (RowKind::Logits, false, false) => ClassEntry::CeRows,
+        (RowKind::Logits, true, false) => ClassEntry::CeProbsRows,
+    };
+    let groups_of = |chunk_rows: usize| match (call.kind, small) {
+        (RowKind::LogProbs, _) => per_row_groups(limits, chunk_rows, 1),
+        (RowKind::Logits, true) => per_row_groups(limits, chunk_rows, classes * passes),
+        (RowKind::Logits, false) => plan::workgroup_per_row(limits, chunk_rows as u64),
+    };
+    let reduction = call.reduction;
+    // The gradient of a mean over labels divides by the sum of the counted rows' weights,
+    // known only after a pass over the labels; elsewhere by a known number.
+    let weighted_mean = reduction == Reduction::Mean && !probs && (has_ignore || weighted);
+    let grad_scale = match (grad, grad && weighted_mean) {
+        (false, _) => GradScale::None,
+        (true, false) => GradScale::Known,
+        (true, true) => GradScale::FromBuffer,
+    };
+    let base = ClassOverrides {
+        has_ignore,
+        smoothed,
+        ..ClassOverrides::default()
+    };
+    let denominator = (grad_scale == GradScale::FromBuffer).then(|| Pass {
+        entry: ClassEntry::CeDenominator,
+        overrides: base,
+        groups: chunks
+            .iter()
+            .map(|&(_, len)| per_row_groups(limits, len * inner, 1))
+            .collect(),
+    });
+    let groups: Vec<u32> = chunks
+        .iter()
+        .map(|&(_, len)| groups_of(len * inner))
+        .collect();
+    let one_group = groups.iter().sum::<u32>() == 1 && reduction != Reduction::None;
+    let main = Pass {
+        entry,
+        overrides: ClassOverrides {
+            final_result: one_group,
+            mean_by_weight: one_group && reduction == Reduction::Mean && !probs,
+            ..base
+        },
+        groups,
+    };
+    Ok(ClassPlan {
+        kernel: ClassRows {
+            logits: lp,
+            targets: match probs {
+                true => Precision::of(target.dtype).unwrap_or(lp),
+                false => Precision::F32,
+            },
+            weighted,
+            out: reduction == Reduction::None,
+            grad: grad_scale,
+        },
+        probs,
+        chunks,
+        denominator,
+        main,
+        finalize: match reduction {
+            Reduction::Mean if probs => Denominator::Fixed(rows as f32),
+            Reduction::Mean => Denominator::Partials,
+            _ => Denominator::Fixed(1.0),
+        },
+        // W, the summed class weights, enters only the smoothing term.
+        needs_weight_total: weighted && smoothed,
+        ignore_index: call.ignore_index,
+        smoothing: eps,
+        grad_scale: match reduction {
+            Reduction::Mean => 1.0 / rows as f32,
+            _ => 1.0,
+        },
+        divisor: match reduction {
+            Reduction::Mean if probs => rows as f32,
+            _ => 1.0,
+        },
+        shape,
+    })
+}
+
+/// The check that runs when a loss over labels is read: the kernel flagged a label outside
+/// `0..classes` by setting its status word to `u32::MAX` minus the lowest bad row.
+struct LabelCheck {
+    status: Tensor,
+    labels: Tensor,
+    classes: u32,
+}
+
+impl StatusCheck for LabelCheck {
+    fn word(&self) -> &Tensor {
+        &self.status
+    }
+
+    fn detail(&self, word: u32) -> (&Tensor, u64, u64) {
+        (&self.labels, u64::from(u32::MAX - word) * 4, 4)
+    }
+
+    fn error(&self, word: u32, detail: &[u8]) -> Error {
+        let raw: [u8; 4] = detail
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0xff; 4]);
+        let label = match self.labels.dtype() {
+            DType::I32 => i32::from_le_bytes(raw) as i64,
+            _ => u32::from_le_bytes(raw) as i64,
+        };
+        Error::LabelOutOfRange {
+            index: u64::from(u32::MAX - word),
+            label,
+            classes: self.classes,
+        }
+    }
+}
+
+/// Samples `first .. first + len` of a tensor holding `unit` elements per sample.
+fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
+    t.slot(first * unit, len * unit)
+}
+
+/// Sum of the class weights (for label smoothing), read once on the host.
+fn weight_sum(weight: &Tensor) -> Result<f32> {
+    let w = weight.to_vec::<f32>()?;
+    Ok(w.iter().map(|&v| v as f64).sum::<f64>() as f32)
+}
+
+impl ClassPlan {
+    fn params(
+        &self,
+        weight_total: f32,
+        first: usize,
+        len: usize,
+        base: u32,
+        count: u32,
+    ) -> ClassParams {
+        let s = &self.shape;
+        ClassParams {
+            rows: (len * s.inner) as u32,
+            classes: s.classes as u32,
+            inner: s.inner as u32,
+            ignore_index: self.ignore_index,
+            smoothing: self.smoothing,
+            grad_scale: self.grad_scale,
+            weight_total,
+            partial_base: base,
+            partial_count: count,
+            row_offset: (first * s.inner) as u32,
+            divisor: self.divisor,
+        }
+    }
+
+    /// Records the plan: the denominator pass and its `finalize` where planned, the main
+    /// pass, `finalize`, and for half logits the rounding of the gradient into `grad`.
+    /// Returns the loss, guarded by the label check where there are labels.
+    pub(crate) fn record(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        call: &ClassCall,
+        logits: &Tensor,
+        target: &Tensor,
+        grad: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let dev = rec.device();
+        check::same_device(dev, [logits, target].into_iter().chain(call.weight))?;
+        let s = &self.shape;
+        let (row_unit, logit_unit) = (s.inner, s.classes * s.inner);
+        let weight_total = match (call.weight, self.needs_weight_total) {
+            (Some(w), true) => weight_sum(w)?,
+            _ => s.classes as f32,
+        };
+        let out = match self.kernel.out {
+            true => Some(Tensor::alloc(dev, &s.row_shape, DType::F32, "loss")?),
+            false => None,
+        };
+        // The kernels write an f32 gradient: two invocations must not both write halves of
+        // one word. For half logits a last pass rounds it into `grad`.
+        let f32_grad = match grad {
+            Some(g) if g.dtype() != DType::F32 => {
+                let g = Tensor::alloc(dev, g.shape(), DType::F32, "gradient")?;
+                // It lives until the submission: dropped earlier, its buffer could go to
+                // another thread's tensor before this call's kernels write it.
+                rec.hold(g.allocation());
+                Some(g)
+            }
+            _ => None,
+        };
+        let kernel_grad = f32_grad.as_ref().or(grad);
+        if let (ClassEntry::NllRows, Some(g)) = (self.main.entry, kernel_grad) {
+            // NLL sets only the label's element of a row's gradient.
+            rec.clear(g.whole());
+        }
+        let status = match self.probs {
+            false => {
+                let status = Tensor::alloc(dev, &[1], DType::U32, "label status")?;
+                rec.clear(status.whole());
+                Some(status)
+            }
+            true => None,
+        };
+        // Bindings every pass of this call shares.
+        let shared = |first: usize, len: usize| {
+            let mut b = Vec::new();
+            if let Some(w) = call.weight {
+                b.push((CLASS_WEIGHT, w.whole()));
+            }
+            if let Some(st) = &status {
+                b.push((LABELS, span(target, row_unit, first, len)));
+                b.push((STATUS, st.whole()));
+            }
+            b
+        };
+        let scale_in = match &self.denominator {
+            Some(pass) => {
+                let total = pass.total();
+                let partials = rec.scratch(&vec![0f32; total as usize]);
+                let mut base = 0;
+                for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
+                    let p = rec.uniform(&self.params(weight_total, first, len, base, total));
+                    let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
+                    bindings.extend(shared(first, len));
+                    rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
+                    base += g;
+                }
+                Some(finalize::record(
+                    rec,
+                    (&partials).into(),
+                    total,
+                    Denominator::Fixed(1.0),
+                )?)
+            }
+            None => None,
+        };
+        let total = self.main.total();
+        // One workgroup in all writes the result itself: no second pass.
+        let result = match self.main.overrides.final_result {
+            true => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
+            false => None,
+        };
+        let scratch;
+        let partials: Slot = match &result {
+            Some(t) => t.whole(),
+            None => {
+                scratch = rec.scratch(&vec![0f32; 2 * total as usize]);
+                (&scratch).into()
+            }
+        };
+        let mut base = 0;
+        for (&(first, len), &g) in self.chunks.iter().zip(&self.main.groups) {
+            let p = rec.uniform(&self.params(weight_total, first, len, base, total));
+            let mut bindings = vec![
+                (PARAMS, (&p).into()),
+                (LOGITS, span(logits, logit_unit, first, len)),
+                (PARTIALS, partials),
+            ];
+            bindings.extend(shared(first, len));
+            let optional = [
+                (SCALE_IN, scale_in.as_ref().map(Tensor::whole)),
+                (OUT, out.as_ref().map(|t| span(t, row_unit, first, len))),
+                (GRAD, kernel_grad.map(|t| span(t, logit_unit, first, len))),
+                (
+                    TARGETS,
+                    self.probs.then(|| span(target, logit_unit, first, len)),
+                ),
+            ];
+            bindings.extend(optional.into_iter().filter_map(|(d, s)| Some((d, s?))));
+            rec.dispatch(
+                self.kernel,
+                self.main.entry,
+                self.main.overrides,
+                &bindings,
+                g,
+            )?;
+            base += g;
+        }
+        let loss = match (&out, &result) {
+            (Some(t), _) | (None, Some(t)) => t.clone(),
+            (None, None) => finalize::record(rec, partials, total, self.finalize)?,
+        };
+        if let (Some(f32_grad), Some(grad)) = (&f32_grad, grad) {
+            convert::record(rec, f32_grad, grad)?;
+        }
+        Ok(match status {
+            Some(status) => loss.with_check(Arc::new(LabelCheck {
+                status,
+                labels: target.clone(),
+                classes: s.classes as u32,
+            })),
+            None => loss,
+        })
+    }
+}

@@ -1,0 +1,445 @@
+//! `elementwise.wgsl`: the element-wise losses (MSE, L1, Huber, BCE, BCE with logits, KL).
+//! One pass reads each input once, four elements at a time, and writes as asked the
+//! per-element loss, the gradient, and one partial sum per workgroup; `finalize` sums them.
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform};
+use crate::kernels::check::{self, Meta};
+use crate::kernels::finalize::{self, Denominator};
+use crate::kernels::plan::{self, Chunks};
+use crate::kernels::wgsl::{self, Part, Precision};
+use crate::tensor::Tensor;
+
+/// The math of an element-wise loss: the file composed in front of the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Pointwise {
+    Mse,
+    L1,
+    Huber,
+    Bce,
+    BceLogits,
+    KlDiv,
+}
+
+impl Pointwise {
+    const ALL: [Pointwise; 6] = [
+        Pointwise::Mse,
+        Pointwise::L1,
+        Pointwise::Huber,
+        Pointwise::Bce,
+        Pointwise::BceLogits,
+        Pointwise::KlDiv,
+    ];
+
+    /// The loss's math, after the helpers it calls.
+    fn parts(self) -> Vec<Part> {
+        let files: &[wgsl::File] = match self {
+            Pointwise::Mse => &[wgsl::MSE],
+            Pointwise::L1 => &[wgsl::L1],
+            Pointwise::Huber => &[wgsl::HUBER],
+            Pointwise::Bce => &[wgsl::BCE],
+            Pointwise::BceLogits => &[wgsl::LOG1P, wgsl::BCE_LOGITS],
+            Pointwise::KlDiv => &[wgsl::KL_DIV],
+        };
+        files.iter().copied().map(wgsl::whole).collect()
+    }
+
+    /// Whether the loss takes per-element weights.
+    fn weighted(self) -> bool {
+        matches!(self, Pointwise::Bce | Pointwise::BceLogits)
+    }
+}
+
+/// One module variant: the loss, how each tensor is stored, and which optional bindings
+/// exist (a binding exists only where a call binds it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Elementwise {
+    pub math: Pointwise,
+    /// The input (and its gradient).
+    pub x: Precision,
+    /// The target.
+    pub y: Precision,
+    /// Per-element weights, if any.
+    pub w: Option<Precision>,
+    /// Positive-class weights (BCE with logits).
+    pub pos_weight: bool,
+    /// The per-element loss is written (reduction none).
+    pub out: bool,
+    /// The gradient is written.
+    pub grad: bool,
+}
+
+entry_points! {
+    pub(crate) enum ElementwiseEntry {
+        Elementwise = "elementwise",
+    }
+}
+
+overrides! {
+    pub(crate) struct ElementwiseOverrides {
+        /// KL divergence: the targets are log-probabilities.
+        log_target = "LOG_TARGET",
+        /// One workgroup in all: it writes sum / divisor, the result, itself.
+        final_result = "FINAL",
+    }
+}
+
+uniform! {
+    pub(crate) struct ElementwiseParams as "ElementwiseParams" {
+        n: u32,
+        n4: u32,
+        partial_base: u32,
+        grad_scale: f32,
+        delta: f32,
+        scale: f32,
+        classes: u32,
+        class_offset: u32,
+        divisor: f32,
+    }
+}
+
+const PARAMS: BindingDecl = BindingDecl::uniform(0, "params");
+const X: BindingDecl = BindingDecl::read(1, "x_data");
+const Y: BindingDecl = BindingDecl::read(2, "y_data");
+const W: BindingDecl = BindingDecl::read(3, "w_data");
+const PARTIALS: BindingDecl = BindingDecl::read_write(4, "partials");
+const OUT: BindingDecl = BindingDecl::read_write(5, "out");
+const GRAD: BindingDecl = BindingDecl::read_write(6, "grad");
+const POS_WEIGHT: BindingDecl = BindingDecl::read(7, "pos_weight");
+
+impl Elementwise {
+    /// Every variant the crate builds: targets and weights in f32 or in the input's
+    /// precision, weights only for the losses that take them.
+    pub(crate) fn all() -> Vec<Elementwise> {
+        let mut all = Vec::new();
+        for math in Pointwise::ALL {
+            for x in Precision::ALL {
+                let same_or_f32 = |p: Precision| p == Precision::F32 || p == x;
+                let ys = Precision::ALL.into_iter().filter(|&p| same_or_f32(p));
+                for y in ys {
+                    let mut ws = vec![None];
+                    if math.weighted() {
+                        ws.extend(
+                            Precision::ALL
+                                .into_iter()
+                                .filter(|&p| same_or_f32(p))
+                                .map(Some),
+                        );
+                    }
+                    for w in ws {
+                        for pos_weight in [false, math == Pointwise::BceLogits] {
+                            for (out, grad) in
+                                [(false, false), (true, false), (false, true), (true, true)]
+                            {
+                                let k = Elementwise {
+                                    math,
+                                    x,
+                                    y,
+                                    w,
+                                    pos_weight,
+                                    out,
+                                    grad,
+                                };
+                                if !all.contains(&k) {
+                                    all.push(k);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        all
+    }
+}
+
+impl Kernel for Elementwise {
+    type Entry = ElementwiseEntry;
+    type Overrides = ElementwiseOverrides;
+    type Params = ElementwiseParams;
+    const FAMILY: &'static str = "elementwise";
+
+    fn code(self) -> u32 {
+        let w = self.w.map_or(0, |p| 1 + p.code());
+        (self.math as u32)
+            | self.x.code() << 4
+            | self.y.code() << 6
+            | w << 8
+            | u32::from(self.pos_weight) << 10
+            | u32::from(self.out) << 11
+            | u32::from(self.grad) << 12
+    }
+
+    fn name(self) -> String {
+        let mut name = format!(
+            "{}_x{}_y{}",
+            format!("{:?}", self.math).to_lowercase(),
+            self.x.name(),
+            self.y.name()
+        );
+        if let Some(w) = self.w {
+            name += &format!("_w{}", w.name());
+        }
+        for (on, tag) in [
+            (self.pos_weight, "_posw"),
+            (self.out, "_out"),
+            (self.grad, "_grad"),
+        ] {
+            if on {
+                name += tag;
+            }
+        }
+        name
+    }
+
+    fn parts(self, subgroups: bool) -> Vec<Part> {
+        let mut parts = vec![wgsl::reduce(subgroups)];
+        parts.extend(self.math.parts());
+        parts.push(wgsl::named(self.x.vec4_input(), "x", X.binding));
+        parts.push(wgsl::named(self.y.vec4_input(), "y", Y.binding));
+        parts.push(match self.w {
+            Some(w) => wgsl::named(w.vec4_input(), "w", W.binding),
+            None => wgsl::named(wgsl::INPUT_ONE, "w", W.binding),
+        });
+        parts.push(wgsl::whole(match self.pos_weight {
+            true => wgsl::POS_WEIGHT,
+            false => wgsl::POS_WEIGHT_NONE,
+        }));
+        parts.push(wgsl::whole(match self.out {
+            true => wgsl::ELEMENTWISE_OUT,
+            false => wgsl::ELEMENTWISE_NO_OUT,
+        }));
+        parts.push(match self.grad {
+            true => wgsl::named(self.x.vec4_output(), "grad", GRAD.binding),
+            false => wgsl::whole(wgsl::GRAD_NONE),
+        });
+        parts.push(wgsl::whole(wgsl::ELEMENTWISE));
+        parts
+    }
+
+    fn layout(self, _: ElementwiseEntry) -> Vec<BindingDecl> {
+        let optional = [
+            (self.w.is_some(), W),
+            (self.out, OUT),
+            (self.grad, GRAD),
+            (self.pos_weight, POS_WEIGHT),
+        ];
+        let mut layout = vec![PARAMS, X, Y, PARTIALS];
+        layout.extend(optional.into_iter().filter(|o| o.0).map(|o| o.1));
+        layout
+    }
+}
+
+/// One call of an element-wise loss, as its loss configures it.
+pub(crate) struct ElementwiseCall<'a> {
+    /// The loss's name, for messages.
+    pub op: &'static str,
+    pub math: Pointwise,
+    /// Per-element weights, the shape of the input.
+    pub weight: Option<&'a Tensor>,
+    /// Positive-class weights, one per index of the input's last dimension.
+    pub pos_weight: Option<&'a Tensor>,
+    /// Huber's threshold and scale.
+    pub delta: f32,
+    pub scale: f32,
+    pub log_target: bool,
+    /// What the sum is divided by; `None` keeps one loss per element.
+    pub divisor: Option<f32>,
+}
+
+impl<'a> ElementwiseCall<'a> {
+    pub(crate) fn new(op: &'static str, math: Pointwise, divisor: Option<f32>) -> Self {
+        ElementwiseCall {
+            op,
+            math,
+            weight: None,
+            pos_weight: None,
+            delta: 0.0,
+            scale: 1.0,
+            log_target: false,
+            divisor,
+        }
+    }
+}
+
+/// What a call will do: its module, constants, dispatches and parameters. Made without a
+/// GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ElementwisePlan {
+    pub kernel: Elementwise,
+    pub overrides: ElementwiseOverrides,
+    /// `(first element, elements, workgroups)` of each dispatch.
+    pub chunks: Vec<(usize, usize, u32)>,
+    /// Workgroups in all: the partial sums that `finalize` adds up.
+    pub groups: u32,
+    /// The size of the input's last dimension (the length of `pos_weight`).
+    classes: usize,
+    delta: f32,
+    scale: f32,
+    divisor: Option<f32>,
+}
+
+/// Plans `call` on `input` against `target`: checks their element types and shapes, then
+/// chooses the module, the constants and the chunks.
+pub(crate) fn plan(
+    limits: &Limits,
+    call: &ElementwiseCall,
+    input: Meta,
+    target: Meta,
+    grad: bool,
+) -> Result<ElementwisePlan> {
+    let x = check::float(input, "input")?;
+    let y = check::same_or_f32(target, x, "target")?;
+    check::same_shape(call.op, input, target)?;
+    let w = match call.weight.map(Meta::of) {
+        Some(w) => {
+            if w.shape != input.shape {
+                return Err(Error::Shape(format!(
+                    "{}: weight has shape {:?}, input {:?}",
+                    call.op, w.shape, input.shape
+                )));
+            }
+            Some(check::same_or_f32(w, x, "weight")?)
+        }
+        None => None,
+    };
+    let classes = input.shape.last().copied().unwrap_or(1);
+    if let Some(pw) = call.pos_weight.map(Meta::of) {
+        check::dtype(pw, "pos_weight", "f32", &[DType::F32])?;
+        if pw.len() != classes {
+            return Err(Error::Shape(format!(
+                "{}: pos_weight has {} elements, the input's last dimension {classes}",
+                call.op,
+                pw.len()
+            )));
+        }
+        check::one_binding(limits, pw, "pos_weight")?;
+    }
+    // Chunk starts aligned for the narrowest element (2 bytes), so for every input.
+    let align = plan::align_elements(limits, 2);
+    let chunks: Vec<(usize, usize, u32)> = Chunks::plan(limits, input.len(), 4, align, "input")?
+        .iter()
+        .map(|(first, len)| {
+            let groups = plan::workgroups_for(limits, len.div_ceil(4) as u64);
+            (first, len, groups)
+        })
+        .collect();
+    let groups = chunks.iter().map(|c| c.2).sum();
+    Ok(ElementwisePlan {
+        kernel: Elementwise {
+            math: call.math,
+            x,
+            y,
+            w,
+            pos_weight: call.pos_weight.is_some(),
+            out: call.divisor.is_none(),
+            grad,
+        },
+        overrides: ElementwiseOverrides {
+            log_target: call.log_target,
+            // One workgroup in all writes the result itself: no second pass.
+            final_result: call.divisor.is_some() && groups == 1,
+        },
+        chunks,
+        groups,
+        classes,
+        delta: call.delta,
+        scale: call.scale,
+        divisor: call.divisor,
+    })
+}
+
+impl ElementwisePlan {
+    /// The uniform of the chunk of `len` elements from `first`, whose partial sums start at
+    /// `partial_base`.
+    fn params(&self, first: usize, len: usize, partial_base: u32) -> ElementwiseParams {
+        let divisor = self.divisor.unwrap_or(1.0);
+        ElementwiseParams {
+            n: len as u32,
+            n4: len.div_ceil(4) as u32,
+            partial_base,
+            grad_scale: match self.divisor {
+                Some(d) => 1.0 / d,
+                None => 1.0,
+            },
+            delta: self.delta,
+            scale: self.scale,
+            classes: self.classes as u32,
+            class_offset: (first % self.classes) as u32,
+            divisor,
+        }
+    }
+
+    /// Records the plan: one dispatch per chunk, then `finalize` unless the loss is kept
+    /// per element or one workgroup wrote the result. Returns the loss; the gradient goes to
+    /// `grad`, which the plan was made for.
+    pub(crate) fn record(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        call: &ElementwiseCall,
+        input: &Tensor,
+        target: &Tensor,
+        grad: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let dev = rec.device();
+        check::same_device(
+            dev,
+            [input, target]
+                .into_iter()
+                .chain(call.weight)
+                .chain(call.pos_weight),
+        )?;
+        let out = match self.kernel.out {
+            true => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
+            false => None,
+        };
+        // One workgroup in all writes the result itself; else each writes a partial sum.
+        let result = match self.overrides.final_result {
+            true => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
+            false => None,
+        };
+        let scratch;
+        let partials: Slot = match &result {
+            Some(t) => t.whole(),
+            None => {
+                scratch = rec.scratch(&vec![0f32; self.groups as usize]);
+                (&scratch).into()
+            }
+        };
+        let mut partial_base = 0;
+        for &(first, len, groups) in &self.chunks {
+            let params = rec.uniform(&self.params(first, len, partial_base));
+            let mut bindings = vec![
+                (PARAMS, (&params).into()),
+                (X, input.slot(first, len)),
+                (Y, target.slot(first, len)),
+                (PARTIALS, partials),
+            ];
+            let optional = [
+                (W, call.weight.map(|w| w.slot(first, len))),
+                (OUT, out.as_ref().map(|t| t.slot(first, len))),
+                (GRAD, grad.map(|t| t.slot(first, len))),
+                (POS_WEIGHT, call.pos_weight.map(Tensor::whole)),
+            ];
+            bindings.extend(optional.into_iter().filter_map(|(d, s)| Some((d, s?))));
+            rec.dispatch(
+                self.kernel,
+                ElementwiseEntry::Elementwise,
+                self.overrides,
+                &bindings,
+                groups,
+            )?;
+            partial_base += groups;
+        }
+        match (&out, &result) {
+            (Some(t), _) | (None, Some(t)) => Ok(t.clone()),
+            (None, None) => finalize::record(
+                rec,
+                partials,
+                self.groups,
+                Denominator::Fixed(self.divisor.unwrap_or(1.0)),
+            ),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Plans made without a GPU: what a call will dispatch, from shapes, types and limits alone.
+
+use crate::dtype::DType;
+use crate::error::Error;
+use crate::gpu::{DeviceType, Grid, Limits};
+use crate::kernels::check::Meta;
+use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind};
+use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
+use crate::kernels::finalize::Denominator;
+use crate::kernels::wgsl::Precision;
+use crate::reduction::Reduction;
+
+/// A software adapter's limits, with the binding limit given.
+fn cpu(max_binding: u64) -> Limits {
+    Limits {
+        subgroups: false,
+        max_binding,
+        max_buffer: 1 << 31,
+        max_workgroups: 65_535,
+        offset_alignment: 256,
+        grid: Grid::for_device_type(DeviceType::Cpu),
+        device_type: DeviceType::Cpu,
+    }
+}
+
+fn meta(shape: &[usize], dtype: DType) -> Meta<'_> {
+    Meta { shape, dtype }
+}
+
+#[test]
+fn a_small_mean_is_one_pass_that_writes_the_result() {
+    let call = ElementwiseCall::new("mse_loss", Pointwise::Mse, Some(10.0));
+    let x = meta(&[10], DType::F32);
+    let plan = elementwise::plan(&cpu(1 << 27), &call, x, x, false).unwrap();
+    assert_eq!(plan.chunks, vec![(0, 10, 1)]);
+    assert!(plan.overrides.final_result);
+    assert!(!plan.kernel.out && !plan.kernel.grad && plan.kernel.w.is_none());
+}
+
+#[test]
+fn inputs_past_a_binding_are_chunked_at_aligned_starts() {
+    let call = ElementwiseCall::new("mse_loss", Pointwise::Mse, None);
+    let x = meta(&[5000], DType::BF16);
+    let y = meta(&[5000], DType::F32);
+    // 4096 bytes hold 1024 f32: chunk starts must also be 256-byte aligned for bf16 (128).
+    let plan = elementwise::plan(&cpu(4096), &call, x, y, true).unwrap();
+    let starts: Vec<usize> = plan.chunks.iter().map(|c| c.0).collect();
+    assert_eq!(starts, vec![0, 1024, 2048, 3072, 4096]);
+    assert_eq!(plan.chunks.iter().map(|c| c.1).sum::<usize>(), 5000);
+    assert!(plan.kernel.out && plan.kernel.grad);
+    assert_eq!(
+        (plan.kernel.x, plan.kernel.y),
+        (Precision::Bf16, Precision::F32)
+    );
+    assert!(!plan.overrides.final_result);
+}
+
+#[test]
+fn element_wise_arguments_are_checked_while_planning() {
+    let call = ElementwiseCall::new("mse_loss", Pointwise::Mse, Some(1.0));
+    let limits = cpu(1 << 27);
+    let refused = [
+        ((DType::F32, [3]), (DType::F32, [4]), "shape mismatch"),
+        ((DType::F16, [3]), (DType::BF16, [3]), "for target"),
+        ((DType::U32, [3]), (DType::F32, [3]), "for input"),
+    ];
+    for ((xt, xs), (yt, ys), message) in refused {
+        let err = elementwise::plan(&limits, &call, meta(&xs, xt), meta(&ys, yt), false);
+        let err = err.expect_err(message).to_string();
+        assert!(err.contains(message), "{err}");
+    }
+}
+
+fn ce(reduction: Reduction) -> ClassCall<'static> {
+    ClassCall {
+        op: "cross_entropy",
+        kind: RowKind::Logits,
+        weight: None,
+        ignore_index: -100,
+        smoothing: 0.0,
+        reduction,
+    }
+}
+
+#[test]
+fn a_weighted_mean_gradient_sums_its_denominator_first() {
+    // i32 labels may hold the ignore_index: the mean divides by the rows that count.
+    let logits = meta(&[300, 10], DType::F32);
+    let labels = meta(&[300], DType::I32);
+    let plan = class_rows::plan(&cpu(1 << 27), &ce(Reduction::Mean), logits, labels, true).unwrap();
+    assert_eq!(plan.kernel.grad, GradScale::FromBuffer);
+    assert_eq!(
+        plan.denominator.as_ref().map(|p| p.entry),
+        Some(ClassEntry::CeDenominator)
+    );
+    assert_eq!(plan.main.entry, ClassEntry::CeSmall);
+    assert!(plan.main.overrides.has_ignore);
+    assert_eq!(plan.finalize, Denominator::Partials);
+    // Without the gradient, or with u32 labels, the scale is known.
+    let plain = class_rows::plan(
+        &cpu(1 << 27),
+        &ce(Reduction::Mean),
+        logits,
+        meta(&[300], DType::U32),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        (plain.kernel.grad, plain.denominator),
+        (GradScale::Known, None)
+    );
+}
+
+#[test]
+fn long_rows_go_to_whole_workgroups_and_probabilities_to_their_entry() {
+    let logits = meta(&[3, 5000], DType::F16);
+    let labels = meta(&[3], DType::U32);
+    let plan =
+        class_rows::plan(&cpu(1 << 27), &ce(Reduction::None), logits, labels, false).unwrap();
+    assert_eq!(plan.main.entry, ClassEntry::CeRows);
+    assert!(plan.kernel.out);
+    let probs = meta(&[3, 5000], DType::F16);
+    let plan = class_rows::plan(&cpu(1 << 27), &ce(Reduction::Sum), logits, probs, false).unwrap();
+    assert_eq!(plan.main.entry, ClassEntry::CeProbsRows);
+    assert_eq!(plan.kernel.targets, Precision::F16);
+    let wrong = class_rows::plan(
+        &cpu(1 << 27),
+        &ce(Reduction::Sum),
+        logits,
+        meta(&[3, 4999], DType::F32),
+        false,
+    );
+    assert!(matches!(wrong, Err(Error::Shape(_))));
+}
+
+#[test]
+fn class_rows_are_chunked_by_whole_samples() {
+    // [8, 10, 4] f32: one sample is 160 bytes; 1024 bytes hold 6, and chunks are whole
+    // multiples of 4 samples (4 elements' worth of 16-byte alignment, counted in samples).
+    let logits = meta(&[8, 10, 4], DType::F32);
+    let labels = meta(&[8, 4], DType::U32);
+    let limits = Limits {
+        offset_alignment: 16,
+        ..cpu(1024)
+    };
+    let plan = class_rows::plan(&limits, &ce(Reduction::Sum), logits, labels, false).unwrap();
+    assert_eq!(plan.chunks, vec![(0, 4), (4, 4)]);
+    assert_eq!(plan.shape.rows, 32);
+}
