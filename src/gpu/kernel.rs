@@ -212,11 +212,11 @@ macro_rules! uniform {
 }
 pub(crate) use uniform;
 
-/// Declares a kernel's boolean pipeline constants: a struct of `bool` fields, each tied to
-/// the name of its WGSL `override`.
+/// Declares a kernel's boolean pipeline constants: a struct of `bool` fields, each named
+/// after the WGSL `override` it sets (`"FINAL" => final_result`).
 macro_rules! overrides {
     ($(#[$meta:meta])* $vis:vis struct $name:ident {
-        $($(#[$fmeta:meta])* $field:ident = $wgsl:literal),* $(,)?
+        $($(#[$fmeta:meta])* $wgsl:literal => $field:ident),* $(,)?
     }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

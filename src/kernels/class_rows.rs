@@ -60,13 +60,13 @@ entry_points! {
 overrides! {
     pub(crate) struct ClassOverrides {
         /// Rows labelled `ignore_index` count for nothing.
-        has_ignore = "HAS_IGNORE",
+        "HAS_IGNORE" => has_ignore,
         /// Label smoothing is on.
-        smoothed = "SMOOTHED",
+        "SMOOTHED" => smoothed,
         /// One workgroup in all: it writes the result itself.
-        final_result = "FINAL",
+        "FINAL" => final_result,
         /// With `final_result`: divide by the rows' summed weights.
-        mean_by_weight = "MEAN_BY_WEIGHT",
+        "MEAN_BY_WEIGHT" => mean_by_weight,
     }
 }
 
@@ -379,11 +379,16 @@ pub(crate) fn plan(
     let has_ignore = !probs && (target.dtype == DType::I32 || call.ignore_index >= 0);
     let smoothed = eps > 0.0;
     let (rows, classes, inner) = (shape.rows, shape.classes, shape.inner);
+    // Chunks of whole samples; every tensor bound in chunks must start aligned: logits,
+    // probability targets, the f32 gradient (C·d values a sample), labels and per-row
+    // losses (d a sample).
+    let (values, row) = ((classes * inner) as u64, inner as u64);
+    let per_sample = [values * logits.dtype.size() as u64, values * 4, row * 4];
     let chunks: Vec<(usize, usize)> = Chunks::plan(
         limits,
         rows / inner,
-        (classes * inner * 4) as u64,
-        plan::align_elements(limits, 4),
+        values * 4,
+        plan::align_units(limits, &per_sample),
         "logits",
     )?
     .iter()

@@ -70,7 +70,7 @@ impl Kernel for Convert {
 
 /// One dispatch per chunk: `(first element, elements, workgroups)`.
 pub(crate) fn plan(limits: &Limits, n: usize) -> Result<Vec<(usize, usize, u32)>> {
-    let chunks = Chunks::plan(limits, n, 4, plan::align_elements(limits, 2), "gradient")?;
+    let chunks = Chunks::plan(limits, n, 4, plan::align_units(limits, &[2]), "gradient")?;
     Ok(chunks
         .iter()
         .map(|(first, len)| {

@@ -79,9 +79,9 @@ entry_points! {
 overrides! {
     pub(crate) struct ElementwiseOverrides {
         /// KL divergence: the targets are log-probabilities.
-        log_target = "LOG_TARGET",
+        "LOG_TARGET" => log_target,
         /// One workgroup in all: it writes sum / divisor, the result, itself.
-        final_result = "FINAL",
+        "FINAL" => final_result,
     }
 }
 
@@ -317,7 +317,7 @@ pub(crate) fn plan(
         check::one_binding(limits, pw, "pos_weight")?;
     }
     // Chunk starts aligned for the narrowest element (2 bytes), so for every input.
-    let align = plan::align_elements(limits, 2);
+    let align = plan::align_units(limits, &[2]);
     let chunks: Vec<(usize, usize, u32)> = Chunks::plan(limits, input.len(), 4, align, "input")?
         .iter()
         .map(|(first, len)| {

@@ -58,8 +58,10 @@ pub(crate) struct Chunks {
 }
 
 impl Chunks {
-    /// Plans chunks over `total` units of `unit_bytes` bytes each. `align_units` is the
-    /// smallest number of units whose bytes start a binding legally (and 16-byte aligned).
+    /// Plans chunks over `total` units of at most `unit_bytes` bytes each (in the largest
+    /// tensor bound in chunks). `align_units` is the smallest number of units whose bytes
+    /// start a binding legally in every tensor bound in chunks ([`align_units`]). A tensor
+    /// that fits one binding is one chunk, whatever the alignment.
     pub(crate) fn plan(
         limits: &Limits,
         total: usize,
@@ -68,11 +70,23 @@ impl Chunks {
         what: &'static str,
     ) -> Result<Chunks> {
         let limit = limits.max_binding;
+        let whole = (total as u64).checked_mul(unit_bytes);
+        if whole.is_some_and(|bytes| bytes <= limit) {
+            return Ok(Chunks {
+                total,
+                per_chunk: total,
+            });
+        }
         let fit = (limit / unit_bytes.max(1)) as usize / align_units * align_units;
         if fit == 0 {
+            // What does not fit: one unit, or else the fewest units a chunk may hold.
+            let units = match limit / unit_bytes.max(1) {
+                0 => 1,
+                _ => align_units.min(total) as u64,
+            };
             return Err(Error::TooLarge {
                 what,
-                bytes: unit_bytes * align_units as u64,
+                bytes: unit_bytes.saturating_mul(units),
                 limit_name: "max_storage_buffer_binding_size",
                 limit,
             });
@@ -91,8 +105,17 @@ impl Chunks {
     }
 }
 
-/// Elements of `elem_bytes` bytes that make a legal binding offset, and a multiple of 16 bytes
-/// (the kernels read four elements at a time).
-pub(crate) fn align_elements(limits: &Limits, elem_bytes: u64) -> usize {
-    (limits.offset_alignment.max(16) / elem_bytes) as usize
+/// The fewest units that start a legal binding in every tensor bound in chunks, given the
+/// bytes one unit takes in each: each start must be a multiple of the device's storage
+/// offset alignment, and of 16 bytes (kernels read four elements at a time).
+pub(crate) fn align_units(limits: &Limits, unit_bytes: &[u64]) -> usize {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let align = limits.offset_alignment.max(16);
+    let units = unit_bytes
+        .iter()
+        .map(|&b| align / gcd(align, b.max(1)))
+        .fold(1, |acc, u| acc / gcd(acc, u) * u);
+    units as usize
 }

@@ -135,8 +135,8 @@ fn long_rows_go_to_whole_workgroups_and_probabilities_to_their_entry() {
 
 #[test]
 fn class_rows_are_chunked_by_whole_samples() {
-    // [8, 10, 4] f32: one sample is 160 bytes; 1024 bytes hold 6, and chunks are whole
-    // multiples of 4 samples (4 elements' worth of 16-byte alignment, counted in samples).
+    // [8, 10, 4] f32: one sample is 160 bytes of logits and 16 of labels, both multiples of
+    // the 16-byte alignment, so any sample may start a chunk; 1024 bytes hold 6.
     let logits = meta(&[8, 10, 4], DType::F32);
     let labels = meta(&[8, 4], DType::U32);
     let limits = Limits {
@@ -144,6 +144,47 @@ fn class_rows_are_chunked_by_whole_samples() {
         ..cpu(1024)
     };
     let plan = class_rows::plan(&limits, &ce(Reduction::Sum), logits, labels, false).unwrap();
-    assert_eq!(plan.chunks, vec![(0, 4), (4, 4)]);
+    assert_eq!(plan.chunks, vec![(0, 6), (6, 2)]);
     assert_eq!(plan.shape.rows, 32);
+}
+
+#[test]
+fn half_logits_start_chunks_where_every_binding_is_aligned() {
+    // f16 [400, 3]: a sample is 6 bytes of logits, 12 of f32 gradient, 4 of label. With a
+    // 256-byte alignment a chunk must start at a multiple of 128 samples.
+    let logits = meta(&[400, 3], DType::F16);
+    let labels = meta(&[400], DType::U32);
+    let plan = class_rows::plan(&cpu(3936), &ce(Reduction::Sum), logits, labels, true).unwrap();
+    assert_eq!(plan.chunks, vec![(0, 256), (256, 144)]);
+}
+
+#[test]
+fn one_sample_that_fits_a_binding_is_one_chunk() {
+    // [1, 21, 512, 512] f32 is 22 MB: one binding, whatever the alignment in samples.
+    let logits = meta(&[1, 21, 512, 512], DType::F32);
+    let labels = meta(&[1, 512, 512], DType::U32);
+    let plan = class_rows::plan(&cpu(1 << 27), &ce(Reduction::Mean), logits, labels, true).unwrap();
+    assert_eq!(plan.chunks, vec![(0, 1)]);
+    let row = meta(&[1, 5_000_000], DType::F32);
+    let plan = class_rows::plan(
+        &cpu(1 << 27),
+        &ce(Reduction::Mean),
+        row,
+        meta(&[1], DType::U32),
+        false,
+    );
+    assert_eq!(plan.unwrap().chunks, vec![(0, 1)]);
+    // A sample larger than a binding is refused, with its own size.
+    let big = meta(&[2, 40_000_000], DType::F32);
+    let err = class_rows::plan(
+        &cpu(1 << 27),
+        &ce(Reduction::Mean),
+        big,
+        meta(&[2], DType::U32),
+        false,
+    );
+    match err {
+        Err(Error::TooLarge { bytes, .. }) => assert_eq!(bytes, 160_000_000),
+        other => panic!("{other:?}"),
+    }
 }
