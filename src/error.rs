@@ -73,6 +73,10 @@ pub enum Error {
     /// a tensor (it lacks a usage the crate needs).
     #[error("invalid buffer: {0}")]
     InvalidBuffer(String),
+    /// A tensor that a loss recorded into your command encoder was read before that encoder
+    /// was submitted: submit it first.
+    #[error("the tensor was read before the command encoder it was recorded into was submitted")]
+    NotSubmitted,
     /// wgpu reported an error: validation, out of memory, device lost, failed readback.
     #[error("GPU error: {0}")]
     Gpu(String),

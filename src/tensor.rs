@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::gpu::{Allocation, Device, Slot, Staged};
+use crate::gpu::{Allocation, Device, Slot, Staged, Submission};
 
 /// Buffers are padded to this many bytes so that kernels may read them as `vec4<f32>`.
 const PAD: u64 = 16;
@@ -42,6 +42,8 @@ pub struct Tensor {
     shape: Arc<[usize]>,
     dtype: DType,
     check: Option<Arc<dyn StatusCheck>>,
+    /// Whether the caller's encoder this tensor was recorded into has been submitted.
+    submission: Option<Submission>,
 }
 
 impl std::fmt::Debug for Tensor {
@@ -136,6 +138,7 @@ impl Tensor {
             shape: shape.into(),
             dtype,
             check: None,
+            submission: None,
         }
     }
 
@@ -193,6 +196,14 @@ impl Tensor {
     /// as wrong as its loss when a label was out of range.
     pub(crate) fn guarded_by(mut self, loss: &Tensor) -> Self {
         self.check = loss.check.clone();
+        self.submission = loss.submission.clone();
+        self
+    }
+
+    /// This tensor, readable only once `submission` (of the caller's encoder it was
+    /// recorded into) is done.
+    pub(crate) fn recorded_in(mut self, submission: Option<Submission>) -> Self {
+        self.submission = submission;
         self
     }
 
@@ -336,6 +347,7 @@ impl Tensor {
             return Ok(Vec::new());
         };
         let bytes = staged.wait()?;
+        unsubmitted(tensors)?;
         match first_failed_check(tensors, &bytes) {
             Some((check, word)) => {
                 let detail = stage_detail(check.as_ref(), word)?.wait()?;
@@ -351,6 +363,7 @@ impl Tensor {
             return Ok(Vec::new());
         };
         let bytes = staged.wait_async().await?;
+        unsubmitted(tensors)?;
         match first_failed_check(tensors, &bytes) {
             Some((check, word)) => {
                 let detail = stage_detail(check.as_ref(), word)?.wait_async().await?;
@@ -401,6 +414,17 @@ fn decode<T: Element>(tensors: &[&Tensor], bytes: &[u8]) -> Vec<Vec<T>> {
             values
         })
         .collect()
+}
+
+/// [`Error::NotSubmitted`] if a tensor was recorded into an encoder that was not submitted
+/// before it was read. Called once the read is done: every submission before it is done too,
+/// and has set its tensors' flags.
+fn unsubmitted(tensors: &[&Tensor]) -> Result<()> {
+    let pending = |t: &&Tensor| t.submission.as_ref().is_some_and(|s| !s.is_done());
+    match tensors.iter().any(pending) {
+        true => Err(Error::NotSubmitted),
+        false => Ok(()),
+    }
 }
 
 /// The first tensor whose status word is set, with the word.

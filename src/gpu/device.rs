@@ -10,6 +10,7 @@ use crate::gpu::open;
 use crate::gpu::options::{DeviceOptions, Grid};
 use crate::gpu::pipelines::PipelineCache;
 use crate::gpu::readback::{self, Staged};
+use crate::gpu::scope;
 use crate::gpu::timing::KernelClock;
 
 /// What the kernels may use on a device, and how its passes are sized: everything a plan
@@ -261,23 +262,20 @@ impl Device {
         let gpu = &self.gpu;
         let buffer = match gpu.memory.take_tensor(bytes) {
             Some(buffer) => buffer,
-            None => {
-                let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-                let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(what),
-                    size: bytes,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_SRC
-                        | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                if let Some(e) = pollster::block_on(scope.pop()) {
-                    return Err(Error::Gpu(format!(
-                        "allocating {bytes} bytes for {what}: {e}"
-                    )));
-                }
-                buffer
-            }
+            None => scope::scoped(
+                &gpu.device,
+                &format!("allocating {bytes} bytes for {what}"),
+                || {
+                    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(what),
+                        size: bytes,
+                        usage: wgpu::BufferUsages::STORAGE
+                            | wgpu::BufferUsages::COPY_SRC
+                            | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    })
+                },
+            )?,
         };
         Ok(Allocation::new(buffer, gpu.memory.clone(), true))
     }
@@ -289,17 +287,11 @@ impl Device {
 
     /// Writes `writes` (`(offset, bytes)`, whole 4-byte words) into `buffer`.
     pub(crate) fn upload(&self, buffer: &wgpu::Buffer, writes: &[(u64, &[u8])]) -> Result<()> {
-        let scope = self
-            .gpu
-            .device
-            .push_error_scope(wgpu::ErrorFilter::Validation);
-        for &(offset, bytes) in writes {
-            self.gpu.queue.write_buffer(buffer, offset, bytes);
-        }
-        match pollster::block_on(scope.pop()) {
-            Some(e) => Err(Error::Gpu(format!("uploading the tensor: {e}"))),
-            None => Ok(()),
-        }
+        scope::scoped(&self.gpu.device, "uploading the tensor", || {
+            for &(offset, bytes) in writes {
+                self.gpu.queue.write_buffer(buffer, offset, bytes);
+            }
+        })
     }
 
     /// Copies each `(buffer, offset, size)` range into one staging buffer and submits the
@@ -307,13 +299,16 @@ impl Device {
     pub(crate) fn stage(&self, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Staged> {
         self.check_alive()?;
         let gpu = &self.gpu;
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("wgpu-loss readback"),
-            });
-        let staged = readback::stage_into(&gpu.device, &gpu.memory, &mut encoder, parts);
-        gpu.queue.submit([encoder.finish()]);
+        let staged = scope::scoped(&gpu.device, "copying for readback", || {
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("wgpu-loss readback"),
+                });
+            let staged = readback::stage_into(&gpu.device, &gpu.memory, &mut encoder, parts);
+            gpu.queue.submit([encoder.finish()]);
+            staged
+        })?;
         Ok(staged)
     }
 }

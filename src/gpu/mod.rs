@@ -16,6 +16,7 @@ mod pipelines;
 mod pool;
 mod readback;
 mod recorder;
+mod scope;
 mod timing;
 
 pub use adapter::{AdapterInfo, Backend, DeviceType, PowerPreference};
@@ -28,4 +29,4 @@ pub(crate) use kernel::{
 pub(crate) use memory::{Allocation, Slot};
 pub use options::{DeviceOptions, Grid};
 pub(crate) use readback::Staged;
-pub(crate) use recorder::{Destination, Recorder};
+pub(crate) use recorder::{Destination, Recorder, Submission};

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{BindingDecl, EntryPoint, Kernel, Overrides};
+use crate::gpu::scope::ErrorScope;
 
 /// A pipeline's identity: family, variant, entry point, and the bits of its constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ impl PipelineCache {
         let layout = kernel.layout(entry);
         let entries: Vec<wgpu::BindGroupLayoutEntry> =
             layout.iter().map(|b| b.layout_entry()).collect();
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = ErrorScope::push(device);
         let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(name),
             entries: &entries,
@@ -87,9 +88,7 @@ impl PipelineCache {
             },
             cache: None,
         });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!("compiling {kernel:?}::{name}: {e}")));
-        }
+        scope.pop(&format!("compiling {kernel:?}::{name}"))?;
         log::debug!(
             "wgpu-loss: compiled {kernel:?}::{name} ({overrides:?}, subgroups: {subgroups})"
         );

@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
 use crate::gpu::memory::Memory;
+use crate::gpu::scope::ErrorScope;
 
 const STAGING: wgpu::BufferUsages =
     wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
@@ -46,10 +47,12 @@ impl Staged {
     /// Waits for the copy, blocking this thread in the device's poll.
     pub(crate) fn wait(self) -> Result<Vec<u8>> {
         let (tx, rx) = std::sync::mpsc::channel();
+        let scope = ErrorScope::push(&self.device);
         self.staging
             .map_async(wgpu::MapMode::Read, ..self.size, move |r| {
                 let _ = tx.send(r);
             });
+        scope.pop("mapping the readback buffer")?;
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
@@ -64,6 +67,7 @@ impl Staged {
     pub(crate) async fn wait_async(self) -> Result<Vec<u8>> {
         let state = Arc::new(Mutex::new(MapState::default()));
         let callback_state = state.clone();
+        let scope = ErrorScope::push(&self.device);
         self.staging
             .map_async(wgpu::MapMode::Read, ..self.size, move |r| {
                 if let Ok(mut s) = callback_state.lock() {
@@ -73,6 +77,7 @@ impl Staged {
                     }
                 }
             });
+        scope.pop_async("mapping the readback buffer").await?;
         MapFuture {
             device: self.device.clone(),
             state,

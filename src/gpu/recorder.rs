@@ -2,6 +2,7 @@
 //! into ours.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use wgpu::util::DeviceExt;
 
@@ -10,6 +11,7 @@ use crate::gpu::device::Device;
 use crate::gpu::kernel::{BindingDecl, EntryPoint, Kernel, Uniform};
 use crate::gpu::memory::{Allocation, Slot};
 use crate::gpu::pipelines::PipelineKey;
+use crate::gpu::scope::ErrorScope;
 use crate::gpu::timing::PassTimer;
 
 /// Where a call records its GPU work.
@@ -18,6 +20,17 @@ pub(crate) enum Destination<'e> {
     Submit,
     /// The caller's encoder, submitted by the caller (interop).
     Encoder(&'e mut wgpu::CommandEncoder),
+}
+
+/// Whether the caller's encoder that a call was recorded into has been submitted and its
+/// work done: set by wgpu once that submission completes.
+#[derive(Clone, Debug)]
+pub(crate) struct Submission(Arc<AtomicBool>);
+
+impl Submission {
+    pub(crate) fn is_done(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 /// The encoder being recorded into.
@@ -42,25 +55,32 @@ impl Encoding<'_> {
 pub(crate) struct Recorder<'d, 'e> {
     dev: &'d Device,
     encoder: Encoding<'e>,
-    /// Validation, then out-of-memory errors: the reverse of the order they were pushed in,
-    /// which is the order they must be popped in, also when a failed call drops them.
-    scopes: [wgpu::ErrorScopeGuard; 2],
+    /// Catches what goes wrong while recording and submitting.
+    scope: ErrorScope,
     /// Pooled buffers this call uses, given back after its submission.
     taken: Vec<wgpu::Buffer>,
     /// The passes' timestamps, while the device times its kernels (own encoder only).
     timer: Option<PassTimer>,
     /// Memory this call's passes use that no returned tensor holds, kept until submission.
     held: Vec<Arc<Allocation>>,
+    /// Set when the caller's encoder has been submitted and done (caller's encoder only).
+    submission: Option<Submission>,
 }
 
 impl<'d, 'e> Recorder<'d, 'e> {
     pub(crate) fn new(dev: &'d Device, destination: Destination<'e>) -> Result<Self> {
         dev.check_alive()?;
         let gpu = &dev.gpu;
-        let out_of_memory = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = ErrorScope::push(&gpu.device);
+        let mut submission = None;
         let (encoder, timer) = match destination {
-            Destination::Encoder(encoder) => (Encoding::Caller(encoder), None),
+            Destination::Encoder(encoder) => {
+                let done = Submission(Arc::default());
+                let flag = done.0.clone();
+                encoder.on_submitted_work_done(move || flag.store(true, Ordering::Release));
+                submission = Some(done);
+                (Encoding::Caller(encoder), None)
+            }
             Destination::Submit => (
                 Encoding::Own(
                     gpu.device
@@ -74,11 +94,17 @@ impl<'d, 'e> Recorder<'d, 'e> {
         Ok(Recorder {
             dev,
             encoder,
-            scopes: [validation, out_of_memory],
+            scope,
             taken: Vec::new(),
             timer,
             held: Vec::new(),
+            submission,
         })
+    }
+
+    /// For a call recorded into the caller's encoder: whether that encoder was submitted.
+    pub(crate) fn submission(&self) -> Option<Submission> {
+        self.submission.clone()
     }
 
     /// The device the call runs on.
@@ -228,10 +254,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
             gpu.memory.recycle_scratch(buffer);
         }
         drop(self.held);
-        let errors = self.scopes.map(|s| pollster::block_on(s.pop()));
-        if let Some(e) = errors.into_iter().flatten().next() {
-            return Err(Error::Gpu(e.to_string()));
-        }
+        self.scope.pop("recording a loss")?;
         self.dev.check_alive()?;
         if let Some(staged) = timestamps {
             gpu.clock

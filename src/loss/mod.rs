@@ -151,8 +151,9 @@ where
 {
     let mut rec = Recorder::new(inputs.first().device(), to)?;
     let value = loss.compute(&mut rec, inputs, grads)?;
+    let submission = rec.submission();
     rec.submit()?;
-    Ok(value)
+    Ok(value.recorded_in(submission))
 }
 
 /// A gradient of `input`'s shape and element type.
