@@ -319,18 +319,16 @@ pub(crate) struct ClassPlan {
     divisor: f32,
 }
 
-/// Plans `call` on `logits` against `target` (labels or probabilities).
-pub(crate) fn plan(
-    limits: &Limits,
+/// Whether `target` holds class probabilities (else labels), checked against the logits.
+fn probability_targets(
     call: &ClassCall,
     logits: Meta,
     target: Meta,
-    grad: bool,
-) -> Result<ClassPlan> {
+    lp: Precision,
+    shape: &RowShape,
+) -> Result<bool> {
     let op = call.op;
-    let lp = check::float(logits, "logits")?;
-    let shape = row_shape(op, logits)?;
-    let probs = match target.dtype {
+    match target.dtype {
         DType::F32 | DType::F16 | DType::BF16 if call.kind == RowKind::Logits => {
             check::same_or_f32(target, lp, "probability targets")?;
             if target.shape != logits.shape {
@@ -340,7 +338,7 @@ pub(crate) fn plan(
                     logits.shape, target.shape
                 )));
             }
-            true
+            Ok(true)
         }
         DType::U32 | DType::I32 => {
             if target.shape != shape.row_shape.as_slice() {
@@ -349,19 +347,22 @@ pub(crate) fn plan(
                     logits.shape, shape.row_shape, target.shape
                 )));
             }
-            false
+            Ok(false)
         }
-        got => {
-            return Err(Error::DType {
-                what: "labels",
-                expected: match call.kind {
-                    RowKind::Logits => "u32 or i32 (labels), or floats (probabilities)",
-                    RowKind::LogProbs => "u32 or i32",
-                },
-                got,
-            });
-        }
-    };
+        got => Err(Error::DType {
+            what: "labels",
+            expected: match call.kind {
+                RowKind::Logits => "u32 or i32 (labels), or floats (probabilities)",
+                RowKind::LogProbs => "u32 or i32",
+            },
+            got,
+        }),
+    }
+}
+
+/// Checks label smoothing and the class weights.
+fn check_options(limits: &Limits, call: &ClassCall, shape: &RowShape) -> Result<()> {
+    let op = call.op;
     let eps = call.smoothing;
     let valid = (0.0..=1.0).contains(&eps);
     check::option(op, "label_smoothing", eps, valid, "lie in [0, 1]")?;
@@ -375,24 +376,44 @@ pub(crate) fn plan(
         }
         check::one_binding(limits, w, "weight")?;
     }
+    Ok(())
+}
+
+/// Chunks of whole samples, `(first sample, samples)`. Every tensor bound in chunks must
+/// start aligned: logits, probability targets, the f32 gradient (C·d values a sample),
+/// labels and per-row losses (d a sample).
+fn sample_chunks(limits: &Limits, logits: Meta, shape: &RowShape) -> Result<Vec<(usize, usize)>> {
+    let (values, row) = ((shape.classes * shape.inner) as u64, shape.inner as u64);
+    let per_sample = [values * logits.dtype.size() as u64, values * 4, row * 4];
+    let chunks = Chunks::plan(
+        limits,
+        shape.rows / shape.inner,
+        values * 4,
+        plan::align_units(limits, &per_sample),
+        "logits",
+    )?;
+    Ok(chunks.iter().collect())
+}
+
+/// Plans `call` on `logits` against `target` (labels or probabilities).
+pub(crate) fn plan(
+    limits: &Limits,
+    call: &ClassCall,
+    logits: Meta,
+    target: Meta,
+    grad: bool,
+) -> Result<ClassPlan> {
+    let op = call.op;
+    let lp = check::float(logits, "logits")?;
+    let shape = row_shape(op, logits)?;
+    let probs = probability_targets(call, logits, target, lp, &shape)?;
+    check_options(limits, call, &shape)?;
+    let eps = call.smoothing;
     let weighted = call.weight.is_some();
     let has_ignore = !probs && (target.dtype == DType::I32 || call.ignore_index >= 0);
     let smoothed = eps > 0.0;
     let (rows, classes, inner) = (shape.rows, shape.classes, shape.inner);
-    // Chunks of whole samples; every tensor bound in chunks must start aligned: logits,
-    // probability targets, the f32 gradient (C·d values a sample), labels and per-row
-    // losses (d a sample).
-    let (values, row) = ((classes * inner) as u64, inner as u64);
-    let per_sample = [values * logits.dtype.size() as u64, values * 4, row * 4];
-    let chunks: Vec<(usize, usize)> = Chunks::plan(
-        limits,
-        rows / inner,
-        values * 4,
-        plan::align_units(limits, &per_sample),
-        "logits",
-    )?
-    .iter()
-    .collect();
+    let chunks = sample_chunks(limits, logits, &shape)?;
     let passes = 1 + grad as usize;
     let small = row_per_invocation(limits, rows, classes, passes);
     let entry = match (call.kind, probs, small) {
@@ -513,6 +534,27 @@ impl StatusCheck for LabelCheck {
     }
 }
 
+/// The bindings every pass of a call shares: class weights, and labels with their status.
+struct Shared<'t> {
+    weight: Option<&'t Tensor>,
+    labels: Option<(&'t Tensor, &'t Tensor)>,
+}
+
+impl<'t> Shared<'t> {
+    /// For the chunk of `len` samples from `first`, `row_unit` labels a sample.
+    fn bindings(&self, row_unit: usize, first: usize, len: usize) -> Vec<(BindingDecl, Slot<'t>)> {
+        let mut b = Vec::new();
+        if let Some(w) = self.weight {
+            b.push((CLASS_WEIGHT, w.whole()));
+        }
+        if let Some((labels, status)) = self.labels {
+            b.push((LABELS, span(labels, row_unit, first, len)));
+            b.push((STATUS, status.whole()));
+        }
+        b
+    }
+}
+
 /// Samples `first .. first + len` of a tensor holding `unit` elements per sample.
 fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
     t.slot(first * unit, len * unit)
@@ -547,6 +589,28 @@ impl ClassPlan {
             row_offset: (first * s.inner) as u32,
             divisor: self.divisor,
         }
+    }
+
+    /// Records the pass that sums a weighted mean's denominator, and its `finalize`: the
+    /// scalar the gradient's scale is read from.
+    fn record_denominator<'t>(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        pass: &Pass,
+        weight_total: f32,
+        shared: &dyn Fn(usize, usize) -> Vec<(BindingDecl, Slot<'t>)>,
+    ) -> Result<Tensor> {
+        let total = pass.total();
+        let partials = rec.scratch(&vec![0f32; total as usize]);
+        let mut base = 0;
+        for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
+            let p = rec.uniform(&self.params(weight_total, first, len, base, total));
+            let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
+            bindings.extend(shared(first, len));
+            rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
+            base += g;
+        }
+        finalize::record(rec, (&partials).into(), total, Denominator::Fixed(1.0))
     }
 
     /// Records the plan: the denominator pass and its `finalize` where planned, the main
@@ -597,37 +661,15 @@ impl ClassPlan {
             }
             true => None,
         };
-        // Bindings every pass of this call shares.
         let shared = |first: usize, len: usize| {
-            let mut b = Vec::new();
-            if let Some(w) = call.weight {
-                b.push((CLASS_WEIGHT, w.whole()));
+            Shared {
+                weight: call.weight,
+                labels: status.as_ref().map(|st| (target, st)),
             }
-            if let Some(st) = &status {
-                b.push((LABELS, span(target, row_unit, first, len)));
-                b.push((STATUS, st.whole()));
-            }
-            b
+            .bindings(row_unit, first, len)
         };
         let scale_in = match &self.denominator {
-            Some(pass) => {
-                let total = pass.total();
-                let partials = rec.scratch(&vec![0f32; total as usize]);
-                let mut base = 0;
-                for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
-                    let p = rec.uniform(&self.params(weight_total, first, len, base, total));
-                    let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
-                    bindings.extend(shared(first, len));
-                    rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
-                    base += g;
-                }
-                Some(finalize::record(
-                    rec,
-                    (&partials).into(),
-                    total,
-                    Denominator::Fixed(1.0),
-                )?)
-            }
+            Some(pass) => Some(self.record_denominator(rec, pass, weight_total, &shared)?),
             None => None,
         };
         let total = self.main.total();
