@@ -10,6 +10,7 @@ pub(crate) struct ErrorScope {
     /// Validation, then out-of-memory: the reverse of the order they were pushed in, which
     /// is the order they must be popped in (an array drops its elements first to last).
     guards: [wgpu::ErrorScopeGuard; 2],
+    device: wgpu::Device,
 }
 
 impl ErrorScope {
@@ -18,25 +19,32 @@ impl ErrorScope {
         let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
         ErrorScope {
             guards: [validation, out_of_memory],
+            device: device.clone(),
         }
     }
 
     /// The first error raised inside the scope, as [`Error::Gpu`] saying what was being done.
     pub(crate) fn pop(self, doing: &str) -> Result<()> {
         let errors = self.guards.map(|g| pollster::block_on(g.pop()));
-        Self::first(errors, doing)
+        Self::first(&self.device, errors, doing)
     }
 
     /// [`ErrorScope::pop`] without blocking.
     pub(crate) async fn pop_async(self, doing: &str) -> Result<()> {
         let [validation, out_of_memory] = self.guards;
         let errors = [validation.pop().await, out_of_memory.pop().await];
-        Self::first(errors, doing)
+        Self::first(&self.device, errors, doing)
     }
 
-    fn first(errors: [Option<wgpu::Error>; 2], doing: &str) -> Result<()> {
+    fn first(device: &wgpu::Device, errors: [Option<wgpu::Error>; 2], doing: &str) -> Result<()> {
         match errors.into_iter().flatten().next() {
-            Some(e) => Err(Error::Gpu(format!("{doing}: {e}"))),
+            Some(e) => {
+                // If the device is lost, wgpu says so (to its device-lost callback) when it is
+                // next polled: poll it now, on this failure path only, so that the next call
+                // finds the device lost before it records anything.
+                let _ = device.poll(wgpu::PollType::wait_indefinitely());
+                Err(Error::Gpu(format!("{doing}: {e}")))
+            }
             None => Ok(()),
         }
     }
