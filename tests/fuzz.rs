@@ -147,75 +147,79 @@ fn kind() -> impl Strategy<Value = Kind> {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (shape(), prop_oneof![5 => Just(0u8), 4 => Just(1), 1 => Just(2)]).prop_flat_map(|(x_shape, y_form)| {
-        // The target: the input's shape, the input's without its class dimension (labels),
-        // or anything.
-        let y_shape = match y_form {
-            0 => Just(x_shape.clone()).boxed(),
-            1 => {
-                let mut s = x_shape.clone();
-                if s.len() > 1 {
-                    s.remove(1);
-                } else {
-                    s.clear();
+    (
+        shape(),
+        prop_oneof![5 => Just(0u8), 4 => Just(1), 1 => Just(2)],
+    )
+        .prop_flat_map(|(x_shape, y_form)| {
+            // The target: the input's shape, the input's without its class dimension (labels),
+            // or anything.
+            let y_shape = match y_form {
+                0 => Just(x_shape.clone()).boxed(),
+                1 => {
+                    let mut s = x_shape.clone();
+                    if s.len() > 1 {
+                        s.remove(1);
+                    } else {
+                        s.clear();
+                    }
+                    Just(s).boxed()
                 }
-                Just(s).boxed()
-            }
-            _ => shape().boxed(),
-        };
-        let w_shape = prop_oneof![
-            Just(x_shape.clone()),
-            Just(
-                x_shape
-                    .get(1)
-                    .or(x_shape.first())
-                    .map_or(vec![], |&c| vec![c])
-            ),
-        ];
-        let reduction = prop_oneof![
-            Just(Reduction::None),
-            Just(Reduction::Mean),
-            Just(Reduction::Sum)
-        ];
-        (
-            kind(),
-            reduction,
-            any::<bool>(),
-            any::<bool>(),
-            prop::bool::weighted(0.2),
-            input(x_shape),
-            y_shape.prop_flat_map(input),
-            w_shape.prop_flat_map(input),
-            prop::bool::weighted(0.8),
-        )
-            .prop_map(
-                move |(kind, reduction, grad, record, small_bindings, x, y, w, fit)| {
-                    let (mut x, mut y, mut w) = (x, y, w);
-                    // Mostly types that go together, so that most calls get past the checks.
-                    if fit {
-                        if !matches!(x.dtype, DType::F32 | DType::F16 | DType::BF16) {
-                            x.dtype = DType::F32;
-                        }
-                        y.dtype = match (y_form, y.dtype) {
-                            (1, DType::I32) => DType::I32,
-                            (1, _) => DType::U32,
-                            _ => x.dtype,
-                        };
-                        w.dtype = DType::F32;
-                    }
-                    Case {
-                        kind,
-                        reduction,
-                        grad,
-                        record,
-                        small_bindings,
-                        x,
-                        y,
-                        w,
-                    }
-                },
+                _ => shape().boxed(),
+            };
+            let w_shape = prop_oneof![
+                Just(x_shape.clone()),
+                Just(
+                    x_shape
+                        .get(1)
+                        .or(x_shape.first())
+                        .map_or(vec![], |&c| vec![c])
+                ),
+            ];
+            let reduction = prop_oneof![
+                Just(Reduction::None),
+                Just(Reduction::Mean),
+                Just(Reduction::Sum)
+            ];
+            (
+                kind(),
+                reduction,
+                any::<bool>(),
+                any::<bool>(),
+                prop::bool::weighted(0.2),
+                input(x_shape),
+                y_shape.prop_flat_map(input),
+                w_shape.prop_flat_map(input),
+                prop::bool::weighted(0.8),
             )
-    })
+                .prop_map(
+                    move |(kind, reduction, grad, record, small_bindings, x, y, w, fit)| {
+                        let (mut x, mut y, mut w) = (x, y, w);
+                        // Mostly types that go together, so that most calls get past the checks.
+                        if fit {
+                            if !matches!(x.dtype, DType::F32 | DType::F16 | DType::BF16) {
+                                x.dtype = DType::F32;
+                            }
+                            y.dtype = match (y_form, y.dtype) {
+                                (1, DType::I32) => DType::I32,
+                                (1, _) => DType::U32,
+                                _ => x.dtype,
+                            };
+                            w.dtype = DType::F32;
+                        }
+                        Case {
+                            kind,
+                            reduction,
+                            grad,
+                            record,
+                            small_bindings,
+                            x,
+                            y,
+                            w,
+                        }
+                    },
+                )
+        })
 }
 
 fn devices() -> &'static [Device; 2] {

@@ -77,7 +77,7 @@ pub enum PowerPreference {
     LowPower,
 }
 
-/// The adapter a [`Device`] runs on, as reported by the driver.
+/// The adapter a [`Device`](crate::Device) runs on, as reported by the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterInfo {
     /// Adapter name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.

@@ -43,7 +43,7 @@ impl Grid {
     }
 }
 
-/// How [`Device::with_options`] picks and opens an adapter.
+/// How [`Device::with_options`](crate::Device::with_options) picks and opens an adapter.
 ///
 /// Every field left unset falls back to the standard wgpu environment variables
 /// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF`), then to wgpu's defaults.
@@ -94,7 +94,7 @@ impl DeviceOptions {
     }
 
     /// Bind at most this many bytes of a tensor at once, below the adapter's own
-    /// `max_storage_buffer_binding_size`. Larger tensors are refused with [`Error::TooLarge`].
+    /// `max_storage_buffer_binding_size`. Larger tensors are refused with [`Error::TooLarge`](crate::Error::TooLarge).
     pub fn max_binding_size(mut self, bytes: u64) -> Self {
         self.max_binding_size = Some(bytes);
         self

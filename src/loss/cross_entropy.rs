@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 /// maximum is subtracted before exponentiating), so logits of ±1e4 give exact finite losses.
 /// With [`Reduction::None`] the result has shape `[N]`; with `Mean` or `Sum` it is a scalar
 /// of shape `[]`. A label outside `0..C` makes reading the result fail with
-/// [`Error::LabelOutOfRange`]. See [`CrossEntropyLoss`] for the options, more dimensions and
+/// [`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange). See [`CrossEntropyLoss`] for the options, more dimensions and
 /// probability targets.
 ///
 /// ```
