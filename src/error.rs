@@ -69,6 +69,21 @@ pub enum Error {
         /// Number of classes of the logits.
         classes: u32,
     },
+    /// A value outside the domain a loss accepts, found by the kernel and reported when the
+    /// result (or its gradient) is read: binary cross-entropy takes probabilities and
+    /// targets in [0, 1], and refuses others as PyTorch does ("all elements of input should
+    /// be between 0 and 1"). NaN is not refused: it gives a NaN loss.
+    #[error("{what} value {value} at index {index} is outside [0, 1]")]
+    ValueOutOfRange {
+        /// Which tensor: `"input"` or `"target"`.
+        what: &'static str,
+        /// Flat index of the first bad element (the input's before the target's at one
+        /// index). In a tensor of more than 2^31 - 2 elements, a bad element past that index
+        /// is reported at 2^31 - 2.
+        index: u64,
+        /// Its value.
+        value: f32,
+    },
     /// A buffer given to [`Tensor::from_buffer`](crate::Tensor::from_buffer) cannot serve as
     /// a tensor (it lacks a usage the crate needs).
     #[error("invalid buffer: {0}")]

@@ -4,6 +4,9 @@
 // non-negative terms: PyTorch's form cancels (-30 + 30.0000000000000936 = 0 in f32) where
 // this one keeps every digit of a small loss.
 // Derivative: (1 - y) sigmoid(x) - pw y sigmoid(-x), which is sigmoid(x) - y when pw = 1.
+// Infinite logits give what PyTorch's form gives: at x = -inf its (1 - y) x + inf is NaN for
+// every y (this form would give +inf for y > 0), so the loss is NaN there; at x = +inf both
+// give +inf for y < 1 and NaN (0 * inf) for y = 1. The derivative is finite at both.
 
 fn softplus4(z: vec4<f32>) -> vec4<f32> {
     let e = exp(-abs(z));
@@ -15,7 +18,10 @@ fn sigmoid4(z: vec4<f32>) -> vec4<f32> {
 }
 
 fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
-    return (1.0 - y) * softplus4(x) + pw * y * softplus4(-x);
+    let l = (1.0 - y) * softplus4(x) + pw * y * softplus4(-x);
+    // A NaN made from x's bits (x | quiet NaN): WGSL has no NaN constant.
+    let nan = bitcast<vec4<f32>>(bitcast<vec4<u32>>(x) | vec4<u32>(0x7fc00000u));
+    return select(l, nan, x < vec4<f32>(-3.4028235e38));
 }
 
 fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {

@@ -186,7 +186,7 @@ fn ce_small(ids: Ids) {
                 sum_wx += weight_of(c) * v;
             }
         }
-        let log1p_r = log1p(st.r);
+        let log1p_r = row_log1p(st.r, st.m);
         let t = target_of(row);
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
@@ -317,7 +317,7 @@ fn ce_probs_small(ids: Ids) {
             let q = target_weight(c, i);
             ab += vec2<f32>(q, q * v);
         }
-        let log1p_r = log1p(st.r);
+        let log1p_r = row_log1p(st.r, st.m);
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;

@@ -1,4 +1,5 @@
-// Driver for the element-wise losses (MSE, L1, Huber, BCE, BCE with logits, KL divergence).
+// Driver for the element-wise losses (MSE, L1, Huber, smooth L1, BCE, BCE with logits, KL
+// divergence).
 //
 // The module is composed (src/kernels/elementwise.rs) from this driver and parts that define:
 //   load_x, load_y, load_w   the inputs x (binding 1), y (2) and weights w (3), as vec4<f32>
@@ -6,12 +7,14 @@
 //   pos_weight4              positive-class weights (`pos_weight.wgsl`, binding 7, or 1)
 //   store_out, WRITE_OUT     the per-element loss (`elementwise_out.wgsl`, binding 5, or none)
 //   store_grad, WRITE_GRAD   the gradient (`grad_*.wgsl`, binding 6, or `grad_none.wgsl`)
+//   check_range4             BCE's check that probabilities and targets lie in [0, 1]
+//                            (`range_check.wgsl`, binding 8, or `range_check_none.wgsl`)
 // so a binding exists only in the modules that use it. The loss file defines, on four
 // elements at a time:
 //   fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   the per-element loss
 //   fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
 // where pw are the elements' positive-class weights (BCE with logits; 1 when unset); it may
-// read `params`.
+// read `params` and call the NaN helpers below.
 // One pass reads x and y once, as vec4, in a grid-stride loop; it writes, as asked, the
 // per-element loss, the gradient, and one partial sum per workgroup for `finalize` (or, when
 // the whole input fits one workgroup, the result itself).
@@ -22,11 +25,11 @@ struct ElementwiseParams {
     n4: u32,          // number of vec4 = ceil(n / 4)
     partial_base: u32,// first slot of this dispatch in `partials`
     grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
-    delta: f32,       // Huber's threshold
-    scale: f32,       // Huber's scale: 1, or 1/beta for smooth L1
+    delta: f32,       // Huber's delta, smooth L1's beta
     classes: u32,     // length of pos_weight: the size of the last dimension
     class_offset: u32,// index in the last dimension of this chunk's first element
     divisor: f32,     // FINAL: the reduction's divisor
+    first: u32,       // index of its first element, at most 2^31 - 2 (range_check.wgsl)
 }
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch
@@ -37,6 +40,17 @@ override FINAL: bool = false;        // one workgroup in all: write sum / diviso
 @group(0) @binding(0) var<uniform> params: ElementwiseParams;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
 
+// Whether each lane is NaN, read from its bits: WGSL leaves sign(NaN), min and max of NaN
+// undefined, and a compiler that assumes no NaN may fold the float test v != v to false.
+fn is_nan4(v: vec4<f32>) -> vec4<bool> {
+    return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
+}
+
+// sign(v) (0 at 0), and NaN where v is NaN.
+fn sign_or_nan4(v: vec4<f32>) -> vec4<f32> {
+    return select(sign(v), v, is_nan4(v));
+}
+
 @compute @workgroup_size(WG)
 fn elementwise(ids: Ids) {
     var acc = vec4<f32>(0.0);
@@ -46,6 +60,7 @@ fn elementwise(ids: Ids) {
         let yi = load_y(i);
         let base = 4u * i;
         let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
+        check_range4(i, xi, yi, valid);
         let weight = load_w(i);
         let pw = pos_weight4(i);
         let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);

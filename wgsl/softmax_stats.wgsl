@@ -4,10 +4,16 @@
 // occurrence of the maximum, so lse = m + log1p(r). Keeping the maximum's own 1 out of `r`
 // keeps full relative precision when one class dominates (a confident prediction, loss near
 // 0), where m + log(1 + r) would round the loss to a multiple of 6e-8 or worse.
+// In other words r + 1 = sum of exp(x - m). Before any element that sum is 0: r starts at -1,
+// and stays there while only -inf logits come (exp(-inf - m) = 0). A row of -inf logits alone
+// ends with r = -1; as in PyTorch, whose log_softmax computes x - max = -inf + inf there, its
+// loss and gradient are NaN (`row_log1p`), and so are those of a row holding +inf
+// (inf - max = inf - inf).
 
 // Below every finite f32: the running maximum's start, so exp(start - m) is 0 and -inf logits
 // give exp(-inf) = 0 rather than exp(-inf + inf) = NaN.
 const LOWEST: f32 = -3.4028235e38;
+const HIGHEST: f32 = 3.4028235e38;
 
 struct Stats {
     m: f32,
@@ -15,11 +21,23 @@ struct Stats {
 }
 
 fn stats_start() -> Stats {
-    return Stats(LOWEST, 0.0);
+    return Stats(LOWEST, -1.0);
+}
+
+// log1p(r): log(sum of exp(x - m)) of a row with maximum m. NaN for a row of -inf logits
+// alone (r = -1, no element above LOWEST) and for a row whose maximum is +inf: the NaN, made
+// from r's bits as WGSL has no NaN constant, makes the row's loss and every element of its
+// gradient NaN.
+fn row_log1p(r: f32, m: f32) -> f32 {
+    if r < 0.0 || m > HIGHEST {
+        return bitcast<f32>(bitcast<u32>(r) | 0x7fc00000u);
+    }
+    return log1p(r);
 }
 
 // Adds element v with one exp: exp(-|v - m|) is exp(v - m) below the maximum and
-// exp(m - v) (the rescale of r and of the old maximum's 1) above it.
+// exp(m - v) (the rescale of r and of the old maximum's 1) above it. The first element above
+// the start gives r = (-1 + 1) exp(..) = 0 exactly.
 fn stats_push(s: Stats, v: f32) -> Stats {
     let e = exp(-abs(v - s.m));
     return Stats(max(s.m, v), select(s.r + e, (s.r + 1.0) * e, v > s.m));
@@ -34,11 +52,12 @@ struct RowStats {
 
 // Merges every invocation's statistics (and sums `extra`): the invocations holding the row
 // maximum keep their r and count one tie each; the others rescale r + 1 to the row maximum.
-// Call from uniform control flow.
+// An invocation that saw no element above LOWEST adds r + 1 = 0 either way, so a row of -inf
+// logits alone sums to -1 (and `row_log1p` makes it NaN). Call from uniform control flow.
 fn workgroup_stats(s: Stats, extra: vec2<f32>, ids: Ids) -> RowStats {
     let m = workgroup_max(s.m, ids);
     let top = s.m == m;
     let part = select((s.r + 1.0) * exp(s.m - m), s.r, top);
     let sums = workgroup_sum(vec4<f32>(part, select(0.0, 1.0, top), extra), ids);
-    return RowStats(m, log1p(sums.x + (sums.y - 1.0)), sums.zw);
+    return RowStats(m, row_log1p(sums.x + (sums.y - 1.0), m), sums.zw);
 }

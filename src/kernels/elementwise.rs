@@ -1,6 +1,10 @@
-//! `elementwise.wgsl`: the element-wise losses (MSE, L1, Huber, BCE, BCE with logits, KL).
-//! One pass reads each input once, four elements at a time, and writes as asked the
-//! per-element loss, the gradient, and one partial sum per workgroup; `finalize` sums them.
+//! `elementwise.wgsl`: the element-wise losses (MSE, L1, Huber, smooth L1, BCE, BCE with
+//! logits, KL). One pass reads each input once, four elements at a time, and writes as asked
+//! the per-element loss, the gradient, and one partial sum per workgroup; `finalize` sums them.
+//! BCE also checks that its probabilities and targets lie in [0, 1], in a status word read
+//! with the result ([`RangeCheck`]).
+
+use std::sync::Arc;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -9,7 +13,7 @@ use crate::kernels::check::{self, Meta};
 use crate::kernels::finalize::{self, Denominator};
 use crate::kernels::plan::{self, Chunks};
 use crate::kernels::wgsl::{self, Part, Precision};
-use crate::tensor::Tensor;
+use crate::tensor::{StatusCheck, Tensor};
 
 /// The math of an element-wise loss: the file composed in front of the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,16 +21,18 @@ pub(crate) enum Pointwise {
     Mse,
     L1,
     Huber,
+    SmoothL1,
     Bce,
     BceLogits,
     KlDiv,
 }
 
 impl Pointwise {
-    const ALL: [Pointwise; 6] = [
+    const ALL: [Pointwise; 7] = [
         Pointwise::Mse,
         Pointwise::L1,
         Pointwise::Huber,
+        Pointwise::SmoothL1,
         Pointwise::Bce,
         Pointwise::BceLogits,
         Pointwise::KlDiv,
@@ -38,6 +44,7 @@ impl Pointwise {
             Pointwise::Mse => &[wgsl::MSE],
             Pointwise::L1 => &[wgsl::L1],
             Pointwise::Huber => &[wgsl::HUBER],
+            Pointwise::SmoothL1 => &[wgsl::SMOOTH_L1],
             Pointwise::Bce => &[wgsl::BCE],
             Pointwise::BceLogits => &[wgsl::LOG1P, wgsl::BCE_LOGITS],
             Pointwise::KlDiv => &[wgsl::KL_DIV],
@@ -48,6 +55,11 @@ impl Pointwise {
     /// Whether the loss takes per-element weights.
     fn weighted(self) -> bool {
         matches!(self, Pointwise::Bce | Pointwise::BceLogits)
+    }
+
+    /// Whether the kernel checks that inputs and targets lie in [0, 1] (BCE, as PyTorch).
+    fn checks_range(self) -> bool {
+        self == Pointwise::Bce
     }
 }
 
@@ -92,10 +104,10 @@ uniform! {
         partial_base: u32,
         grad_scale: f32,
         delta: f32,
-        scale: f32,
         classes: u32,
         class_offset: u32,
         divisor: f32,
+        first: u32,
     }
 }
 
@@ -107,6 +119,11 @@ const PARTIALS: BindingDecl = BindingDecl::read_write(4, "partials");
 const OUT: BindingDecl = BindingDecl::read_write(5, "out");
 const GRAD: BindingDecl = BindingDecl::read_write(6, "grad");
 const POS_WEIGHT: BindingDecl = BindingDecl::read(7, "pos_weight");
+const STATUS: BindingDecl = BindingDecl::read_write(8, "status");
+
+/// The highest element index the range check records (`range_check.wgsl`): the status word
+/// holds `u32::MAX - (2 index + which)`, which must not wrap to 0.
+const LAST_FLAGGED: u32 = 0x7fff_fffe;
 
 impl Elementwise {
     /// Every variant the crate builds: targets and weights in f32 or in the input's
@@ -206,6 +223,10 @@ impl Kernel for Elementwise {
             true => wgsl::POS_WEIGHT,
             false => wgsl::POS_WEIGHT_NONE,
         }));
+        parts.push(wgsl::whole(match self.math.checks_range() {
+            true => wgsl::RANGE_CHECK,
+            false => wgsl::RANGE_CHECK_NONE,
+        }));
         parts.push(wgsl::whole(match self.out {
             true => wgsl::ELEMENTWISE_OUT,
             false => wgsl::ELEMENTWISE_NO_OUT,
@@ -224,6 +245,7 @@ impl Kernel for Elementwise {
             (self.out, OUT),
             (self.grad, GRAD),
             (self.pos_weight, POS_WEIGHT),
+            (self.math.checks_range(), STATUS),
         ];
         let mut layout = vec![PARAMS, X, Y, PARTIALS];
         layout.extend(optional.into_iter().filter(|o| o.0).map(|o| o.1));
@@ -240,9 +262,8 @@ pub(crate) struct ElementwiseCall<'a> {
     pub weight: Option<&'a Tensor>,
     /// Positive-class weights, one per index of the input's last dimension.
     pub pos_weight: Option<&'a Tensor>,
-    /// Huber's threshold and scale.
+    /// Huber's threshold `delta`, smooth L1's `beta`.
     pub delta: f32,
-    pub scale: f32,
     pub log_target: bool,
     /// What the sum is divided by; `None` keeps one loss per element.
     pub divisor: Option<f32>,
@@ -256,7 +277,6 @@ impl<'a> ElementwiseCall<'a> {
             weight: None,
             pos_weight: None,
             delta: 0.0,
-            scale: 1.0,
             log_target: false,
             divisor,
         }
@@ -276,7 +296,6 @@ pub(crate) struct ElementwisePlan {
     /// The size of the input's last dimension (the length of `pos_weight`).
     classes: usize,
     delta: f32,
-    scale: f32,
     divisor: Option<f32>,
 }
 
@@ -345,7 +364,6 @@ pub(crate) fn plan(
         groups,
         classes,
         delta: call.delta,
-        scale: call.scale,
         divisor: call.divisor,
     })
 }
@@ -364,10 +382,10 @@ impl ElementwisePlan {
                 None => 1.0,
             },
             delta: self.delta,
-            scale: self.scale,
             classes: self.classes as u32,
             class_offset: (first % self.classes) as u32,
             divisor,
+            first: first.min(LAST_FLAGGED as usize) as u32,
         }
     }
 
@@ -407,6 +425,14 @@ impl ElementwisePlan {
                 (&scratch).into()
             }
         };
+        let status = match self.kernel.math.checks_range() {
+            true => {
+                let status = Tensor::alloc(dev, &[1], DType::U32, "range status")?;
+                rec.clear(status.whole());
+                Some(status)
+            }
+            false => None,
+        };
         let mut partial_base = 0;
         for &(first, len, groups) in &self.chunks {
             let params = rec.uniform(&self.params(first, len, partial_base));
@@ -421,6 +447,7 @@ impl ElementwisePlan {
                 (OUT, out.as_ref().map(|t| t.slot(first, len))),
                 (GRAD, grad.map(|t| t.slot(first, len))),
                 (POS_WEIGHT, call.pos_weight.map(Tensor::whole)),
+                (STATUS, status.as_ref().map(Tensor::whole)),
             ];
             bindings.extend(optional.into_iter().filter_map(|(d, s)| Some((d, s?))));
             rec.dispatch(
@@ -432,14 +459,83 @@ impl ElementwisePlan {
             )?;
             partial_base += groups;
         }
-        match (&out, &result) {
-            (Some(t), _) | (None, Some(t)) => Ok(t.clone()),
+        let loss = match (&out, &result) {
+            (Some(t), _) | (None, Some(t)) => t.clone(),
             (None, None) => finalize::record(
                 rec,
                 partials,
                 self.groups,
                 Denominator::Fixed(self.divisor.unwrap_or(1.0)),
-            ),
+            )?,
+        };
+        Ok(match status {
+            Some(status) => loss.with_check(Arc::new(RangeCheck {
+                status,
+                input: input.clone(),
+                target: target.clone(),
+            })),
+            None => loss,
+        })
+    }
+}
+
+/// The check that runs when a BCE loss (or its gradient) is read: the kernel flagged the
+/// first probability or target outside [0, 1] by setting its status word to
+/// `u32::MAX - (2 index + which)`, `which` 0 for the probability and 1 for the target.
+struct RangeCheck {
+    status: Tensor,
+    input: Tensor,
+    target: Tensor,
+}
+
+impl RangeCheck {
+    /// The flagged element's index, and whether it is the target's (else the input's).
+    fn decode(word: u32) -> (u64, bool) {
+        let code = u32::MAX - word;
+        (u64::from(code / 2), code % 2 == 1)
+    }
+
+    fn tensor(&self, is_target: bool) -> &Tensor {
+        match is_target {
+            true => &self.target,
+            false => &self.input,
+        }
+    }
+}
+
+impl StatusCheck for RangeCheck {
+    fn word(&self) -> &Tensor {
+        &self.status
+    }
+
+    /// The 4-byte word holding the flagged element (a half shares it with a neighbour).
+    fn detail(&self, word: u32) -> (&Tensor, u64, u64) {
+        let (index, is_target) = Self::decode(word);
+        let t = self.tensor(is_target);
+        (t, index * t.dtype().size() as u64 / 4 * 4, 4)
+    }
+
+    fn error(&self, word: u32, detail: &[u8]) -> Error {
+        let (index, is_target) = Self::decode(word);
+        let raw: [u8; 4] = detail
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0xff; 4]);
+        let bits = u32::from_le_bytes(raw);
+        // A half is the low or the high half of its word, by its index's parity.
+        let bits16 = if index % 2 == 0 { bits } else { bits >> 16 } as u16;
+        let value = match self.tensor(is_target).dtype() {
+            DType::F16 => half::f16::from_bits(bits16).to_f32(),
+            DType::BF16 => half::bf16::from_bits(bits16).to_f32(),
+            _ => f32::from_bits(bits),
+        };
+        Error::ValueOutOfRange {
+            what: match is_target {
+                true => "target",
+                false => "input",
+            },
+            index,
+            value,
         }
     }
 }

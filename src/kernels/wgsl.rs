@@ -51,6 +51,8 @@ wgsl_files! {
     MSE = "mse",
     POS_WEIGHT = "pos_weight",
     POS_WEIGHT_NONE = "pos_weight_none",
+    RANGE_CHECK = "range_check",
+    RANGE_CHECK_NONE = "range_check_none",
     REDUCE_SUBGROUP = "reduce_subgroup",
     REDUCE_TREE = "reduce_tree",
     ROWS_GRAD = "rows_grad",
@@ -62,6 +64,7 @@ wgsl_files! {
     SCALAR_BF16 = "scalar_bf16",
     SCALAR_F16 = "scalar_f16",
     SCALAR_F32 = "scalar_f32",
+    SMOOTH_L1 = "smooth_l1",
     SOFTMAX_STATS = "softmax_stats",
 }
 

@@ -1,5 +1,6 @@
-//! Huber loss and smooth L1, one kernel: smooth L1 with threshold `beta` is Huber with
-//! `delta = beta`, divided by `beta`.
+//! Huber loss and smooth L1. Smooth L1 with threshold `beta` equals Huber with
+//! `delta = beta` divided by `beta`, but it has math of its own (`smooth_l1.wgsl`, as
+//! PyTorch's): `1 / beta` overflows f32 for the smallest betas.
 
 use crate::error::Result;
 use crate::kernels::check;
@@ -91,7 +92,8 @@ impl HuberLoss {
 }
 
 /// Smooth L1 loss as a module, like `torch.nn.SmoothL1Loss`:
-/// `0.5 d² / beta` where `|d| < beta`, else `|d| - 0.5 beta`; `beta = 0` is the L1 loss.
+/// `0.5 d² / beta` where `|d| < beta`, else `|d| - 0.5 beta`; `beta = 0` is the L1 loss
+/// (gradient `sign(d)`, 0 at `d = 0`; a subnormal `beta` acts as 0).
 ///
 /// ```
 /// use wgpu_loss::{Device, Reduction, SmoothL1Loss, Tensor};
@@ -128,12 +130,13 @@ impl SmoothL1Loss {
         let (op, valid) = ("smooth_l1_loss", self.beta >= 0.0 && self.beta.is_finite());
         check::option(op, "beta", self.beta, valid, "be non-negative and finite")?;
         let divisor = self.reduction.divisor(input.len());
-        if self.beta == 0.0 {
-            return Ok(ElementwiseCall::new(op, Pointwise::L1, divisor));
-        }
-        let mut call = ElementwiseCall::new(op, Pointwise::Huber, divisor);
-        call.delta = self.beta;
-        call.scale = 1.0 / self.beta;
+        let mut call = ElementwiseCall::new(op, Pointwise::SmoothL1, divisor);
+        // A subnormal beta acts as 0 (the L1 loss): GPUs may flush it to 0 in some operations
+        // and not in others, and it changes only differences that are subnormal themselves.
+        call.delta = match self.beta < f32::MIN_POSITIVE {
+            true => 0.0,
+            false => self.beta,
+        };
         Ok(call)
     }
 }
@@ -145,5 +148,5 @@ two_input_loss!(HuberLoss, elementwise, input, target, Reduction,
 
 two_input_loss!(SmoothL1Loss, elementwise, input, target, Reduction,
     /// Computes the loss and its gradient with respect to `input` in one pass:
-    /// `d / beta` where `|d| < beta`, else `sign(d)`.
+    /// `d / beta` where `|d| < beta`, else `sign(d)` (NaN where `d` is NaN, as in PyTorch).
 );
