@@ -667,3 +667,58 @@ fn the_range_check_binding_exists_only_in_bce_modules() {
     }
     assert!(bce > 0);
 }
+
+/// Probability targets and label smoothing at logits near 1e4: the weighted sums of the
+/// logits are kept relative to the row maximum, so the loss keeps float32's precision
+/// (PyTorch in float32: 3e-7; the sums at the logits' magnitude lost up to 5e-3).
+#[test]
+fn probability_targets_and_smoothing_keep_precision_at_large_logits() {
+    let mut rng = common::Rng::new(15);
+    for (rows, classes, smoothing) in [(33, 2, 0.0), (257, 2, 0.1), (64, 300, 0.1), (3, 5000, 0.2)]
+    {
+        let x: Vec<f32> = (0..rows * classes)
+            .map(|_| 1e4 + rng.uniform(-3.0, 3.0))
+            .collect();
+        let q: Vec<f32> = (0..rows)
+            .flat_map(|_| {
+                let raw: Vec<f32> = (0..classes).map(|_| rng.uniform(0.0, 1.0)).collect();
+                let total: f32 = raw.iter().sum();
+                raw.into_iter().map(move |v| v / total)
+            })
+            .collect();
+        let labels: Vec<u32> = (0..rows).map(|_| rng.below(classes as u32)).collect();
+        let logits = common::upload(&x, &[rows, classes]);
+        let probs = common::upload(&q, &[rows, classes]);
+        let labels_t = Tensor::from_slice(common::device(), &labels, &[rows]).unwrap();
+        let ce = CrossEntropyLoss::new().label_smoothing(smoothing);
+        // f64 references: lse per row, then the mean over rows.
+        let eps = smoothing as f64;
+        let (mut want_probs, mut want_labels) = (0.0f64, 0.0f64);
+        for r in 0..rows {
+            let row = &x[r * classes..(r + 1) * classes];
+            let m = row.iter().fold(f64::MIN, |a, &v| a.max(v as f64));
+            let lse = m + row.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+            let mut l = 0.0;
+            for c in 0..classes {
+                let t = (1.0 - eps) * q[r * classes + c] as f64 + eps / classes as f64;
+                l += t * (lse - row[c] as f64);
+            }
+            want_probs += l / rows as f64;
+            let smooth: f64 = row.iter().map(|&v| lse - v as f64).sum::<f64>() / classes as f64;
+            let y = labels[r] as usize;
+            want_labels += ((1.0 - eps) * (lse - row[y] as f64) + eps * smooth) / rows as f64;
+        }
+        for (target, want) in [(&probs, want_probs), (&labels_t, want_labels)] {
+            let got = ce
+                .forward(&logits, target)
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap()[0] as f64;
+            let rel = (got - want).abs() / want.abs();
+            assert!(
+                rel < 2e-6,
+                "[{rows}, {classes}] eps {smoothing}: {got} vs {want} ({rel:e})"
+            );
+        }
+    }
+}

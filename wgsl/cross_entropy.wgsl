@@ -3,8 +3,10 @@
 //
 // Logits have shape [N, C, D] (D = 1 for [N, C]): a row is one (n, d) pair, its C values lie
 // D apart. Per row, with lse computed stably in one pass (`softmax_stats.wgsl`):
-//   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (sum_c w[c] * lse - sum_c w[c] * x[c])
-// where w are the class weights (all 1 when unweighted) and eps the label smoothing.
+//   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (W log1p(r) - sum_c w[c] (x[c] - m))
+// where w are the class weights (all 1 when unweighted), W their sum, eps the label smoothing,
+// m the row maximum and lse = m + log1p(r); the sum relative to m (`centered_push`) keeps
+// every digit at large logits, where W lse - sum_c w[c] x[c] cancels.
 // Rows whose label is the ignore_index contribute nothing. Labels outside 0..C are recorded
 // in `status` (as u32::MAX minus the lowest bad row: an atomicMax over a zeroed word) and
 // the row is skipped, so the host can report an error.
@@ -12,8 +14,8 @@
 // p = softmax(x), W = sum_c w[c], s the gradient scale (1/denominator for a mean).
 //
 // With class-probability targets t [N, C, D] instead of labels, q = (1 - eps) t + eps / C,
-// A = sum_c w[c] q_c and B = sum_c w[c] q_c x_c:
-//   loss = A * lse - B = (A * m - B) + A * log1p(r),   g_c = s * (A p_c - w[c] q_c).
+// A = sum_c w[c] q_c and D = sum_c w[c] q_c (x_c - m):
+//   loss = sum_c w[c] q_c (lse - x_c) = A log1p(r) - D,   g_c = s * (A p_c - w[c] q_c).
 //
 // The module is composed (src/kernels/class_rows.rs) from this driver and parts that define:
 //   load_logits, load_targets   logits (binding 1) and probability targets (9), f32 or halves
@@ -83,7 +85,8 @@ fn denominator_of(t: i32) -> f32 {
 }
 
 // Loss of one row with target `t` (negative: skipped), from its merged statistics.
-fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
+// `wx` is sum_c w[c] (x_c - m) (`centered_push`), used when SMOOTHED.
+fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, wx: f32) -> f32 {
     if t < 0 {
         return 0.0;
     }
@@ -91,7 +94,7 @@ fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, sum_wx: f32) -> f32 {
     let eps = params.smoothing;
     var l = (1.0 - eps) * weight_of(y) * ((m - load_logits(base + y * params.inner)) + log1p_r);
     if SMOOTHED {
-        l += eps / f32(params.classes) * (params.weight_total * (m + log1p_r) - sum_wx);
+        l += eps / f32(params.classes) * (params.weight_total * log1p_r - wx);
     }
     return l;
 }
@@ -137,15 +140,15 @@ fn ce_rows(ids: Ids) {
     for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
         let base = row_base(row);
         var st = stats_start();
-        var sum_wx = 0.0;
+        var wx = vec2<f32>(0.0);
         for (var c = ids.lid; c < classes; c += WG) {
             let v = load_logits(base + c * stride);
-            st = stats_push(st, v);
             if SMOOTHED {
-                sum_wx += weight_of(c) * v;
+                wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
             }
+            st = stats_push(st, v);
         }
-        let rs = workgroup_stats(st, vec2<f32>(sum_wx, 0.0), ids);
+        let rs = workgroup_stats(st, wx, ids);
         let t = target_of(row);
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
@@ -154,7 +157,7 @@ fn ce_rows(ids: Ids) {
             }
         }
         if ids.lid == 0u {
-            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra.x);
+            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra.y);
             loss_acc += l;
             den_acc += denominator_of(t);
             if WRITE_OUT {
@@ -178,13 +181,13 @@ fn ce_small(ids: Ids) {
     for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
         let base = row_base(row);
         var st = stats_start();
-        var sum_wx = 0.0;
+        var wx = vec2<f32>(0.0);
         for (var c = 0u; c < classes; c++) {
             let v = load_logits(base + c * stride);
-            st = stats_push(st, v);
             if SMOOTHED {
-                sum_wx += weight_of(c) * v;
+                wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
             }
+            st = stats_push(st, v);
         }
         let log1p_r = row_log1p(st.r, st.m);
         let t = target_of(row);
@@ -194,7 +197,7 @@ fn ce_small(ids: Ids) {
                 store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, scale));
             }
         }
-        let l = row_loss(base, t, st.m, log1p_r, sum_wx);
+        let l = row_loss(base, t, st.m, log1p_r, wx.y);
         loss_acc += l;
         den_acc += denominator_of(t);
         if WRITE_OUT {
@@ -255,9 +258,10 @@ fn target_weight(c: u32, i: u32) -> f32 {
     return weight_of(c) * ((1.0 - eps) * load_targets(i) + eps / f32(params.classes));
 }
 
-// Loss of a row with probability targets from its statistics and A, B.
-fn probs_loss(m: f32, log1p_r: f32, a: f32, b: f32) -> f32 {
-    return (a * m - b) + a * log1p_r;
+// Loss of a row with probability targets from its statistics and its centred sum (A, D):
+// sum_c w q (lse - x_c) = A log1p(r) - D.
+fn probs_loss(log1p_r: f32, ad: vec2<f32>) -> f32 {
+    return ad.x * log1p_r - ad.y;
 }
 
 // Probability targets, one workgroup per row.
@@ -270,15 +274,14 @@ fn ce_probs_rows(ids: Ids) {
     for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
         let base = row_base(row);
         var st = stats_start();
-        var ab = vec2<f32>(0.0);
+        var ad = vec2<f32>(0.0);
         for (var c = ids.lid; c < classes; c += WG) {
             let i = base + c * stride;
             let v = load_logits(i);
+            ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
             st = stats_push(st, v);
-            let q = target_weight(c, i);
-            ab += vec2<f32>(q, q * v);
         }
-        let rs = workgroup_stats(st, ab, ids);
+        let rs = workgroup_stats(st, ad, ids);
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
@@ -287,7 +290,7 @@ fn ce_probs_rows(ids: Ids) {
             }
         }
         if ids.lid == 0u {
-            let l = probs_loss(rs.m, rs.log1p_r, rs.extra.x, rs.extra.y);
+            let l = probs_loss(rs.log1p_r, rs.extra);
             loss_acc += l;
             if WRITE_OUT {
                 store_out(row, l);
@@ -309,23 +312,22 @@ fn ce_probs_small(ids: Ids) {
     for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
         let base = row_base(row);
         var st = stats_start();
-        var ab = vec2<f32>(0.0);
+        var ad = vec2<f32>(0.0);
         for (var c = 0u; c < classes; c++) {
             let i = base + c * stride;
             let v = load_logits(i);
+            ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
             st = stats_push(st, v);
-            let q = target_weight(c, i);
-            ab += vec2<f32>(q, q * v);
         }
         let log1p_r = row_log1p(st.r, st.m);
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
                 let p = softmax_at(load_logits(i), st.m, log1p_r);
-                store_grad(i, scale * (ab.x * p - target_weight(c, i)));
+                store_grad(i, scale * (ad.x * p - target_weight(c, i)));
             }
         }
-        let l = probs_loss(st.m, log1p_r, ab.x, ab.y);
+        let l = probs_loss(log1p_r, ad);
         loss_acc += l;
         if WRITE_OUT {
             store_out(row, l);

@@ -43,21 +43,35 @@ fn stats_push(s: Stats, v: f32) -> Stats {
     return Stats(max(s.m, v), select(s.r + e, (s.r + 1.0) * e, v > s.m));
 }
 
-// A row's statistics merged over the workgroup, and two more sums carried along.
+// A weighted sum of a row's logits kept relative to the running maximum, as (A, D) with
+// A = sum of a_c and D = sum of a_c (x_c - m). A sum like sum_c a_c (lse - x_c) is then
+// A log1p(r) - D, without the cancellation of A lse - sum_c a_c x_c at large logits (at 1e4
+// that lost 3 digits): the x_c - m are small and exact. Pushing v moves the maximum from
+// m_old to m_new; D is re-centred by A (m_old - m_new), which is 0 while A is (no weight yet,
+// so no 0 * inf from the start value).
+fn centered_push(c: vec2<f32>, m_old: f32, m_new: f32, a: f32, v: f32) -> vec2<f32> {
+    let recentre = select(c.x * (m_old - m_new), 0.0, c.x == 0.0);
+    return vec2<f32>(c.x + a, c.y + recentre + a * (v - m_new));
+}
+
+// A row's statistics merged over the workgroup, with a `centered_push` sum carried along.
 struct RowStats {
     m: f32,
     log1p_r: f32,
     extra: vec2<f32>,
 }
 
-// Merges every invocation's statistics (and sums `extra`): the invocations holding the row
-// maximum keep their r and count one tie each; the others rescale r + 1 to the row maximum.
+// Merges every invocation's statistics, and its centred sum re-centred on the row maximum:
+// the invocations holding the row maximum keep their r and count one tie each; the others
+// rescale r + 1 to the row maximum.
 // An invocation that saw no element above LOWEST adds r + 1 = 0 either way, so a row of -inf
 // logits alone sums to -1 (and `row_log1p` makes it NaN). Call from uniform control flow.
-fn workgroup_stats(s: Stats, extra: vec2<f32>, ids: Ids) -> RowStats {
+fn workgroup_stats(s: Stats, centered: vec2<f32>, ids: Ids) -> RowStats {
     let m = workgroup_max(s.m, ids);
     let top = s.m == m;
     let part = select((s.r + 1.0) * exp(s.m - m), s.r, top);
+    let recentre = select(centered.x * (s.m - m), 0.0, centered.x == 0.0);
+    let extra = vec2<f32>(centered.x, centered.y + recentre);
     let sums = workgroup_sum(vec4<f32>(part, select(0.0, 1.0, top), extra), ids);
     return RowStats(m, row_log1p(sums.x + (sums.y - 1.0), m), sums.zw);
 }
