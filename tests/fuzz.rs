@@ -3,14 +3,15 @@
 //! caller encoders and binding limits. Every call is made inside `catch_unwind`: it may
 //! return a value or an `Error`, and reading it may too, but nothing may panic.
 //!
-//! Bounded: `WGPU_LOSS_FUZZ_CASES` cases (default 1,000), reproducible from proptest's seed.
+//! Bounded: `WGPU_LOSS_FUZZ_CASES` cases (default 1,000) from the seed `WGPU_LOSS_FUZZ_SEED`
+//! (default 0): the same cases every run, until a new seed is given.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use wgpu_loss::half::{bf16, f16};
 use wgpu_loss::{
     BceLoss, BceWithLogitsLoss, CrossEntropyLoss, DType, Device, DeviceOptions, HuberLoss,
@@ -364,11 +365,18 @@ fn no_call_sequence_panics() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(1000);
-    let mut runner = TestRunner::new(Config {
+    // A fixed seed, so a run is reproducible (CI's too); another seed explores further.
+    let seed: u64 = std::env::var("WGPU_LOSS_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let config = Config {
         cases,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed.to_le_bytes(); 4].concat());
+    let mut runner = TestRunner::new_with_rng(config, rng);
     let (ok, errors) = (Cell::new(0), Cell::new(0));
     runner
         .run(&case(), |case| {
