@@ -160,30 +160,19 @@ fn half_logits_start_chunks_where_every_binding_is_aligned() {
 
 #[test]
 fn one_sample_that_fits_a_binding_is_one_chunk() {
-    // [1, 21, 512, 512] f32 is 22 MB: one binding, whatever the alignment in samples.
-    let logits = meta(&[1, 21, 512, 512], DType::F32);
-    let labels = meta(&[1, 512, 512], DType::U32);
-    let plan = class_rows::plan(&cpu(1 << 27), &ce(Reduction::Mean), logits, labels, true).unwrap();
-    assert_eq!(plan.chunks, vec![(0, 1)]);
-    let row = meta(&[1, 5_000_000], DType::F32);
-    let plan = class_rows::plan(
-        &cpu(1 << 27),
-        &ce(Reduction::Mean),
-        row,
-        meta(&[1], DType::U32),
-        false,
-    );
-    assert_eq!(plan.unwrap().chunks, vec![(0, 1)]);
+    // Labelled samples of f32 logits of `shape`, planned with a 128 MiB binding limit.
+    let chunks = |shape: &[usize]| {
+        let labels: Vec<usize> = [&shape[..1], &shape[2..]].concat();
+        let (logits, labels) = (meta(shape, DType::F32), meta(&labels, DType::U32));
+        class_rows::plan(&cpu(1 << 27), &ce(Reduction::Mean), logits, labels, true)
+            .map(|plan| plan.chunks)
+    };
+    // [1, 21, 512, 512] is 22 MB and [1, 5_000_000] 20 MB: one binding, whatever the
+    // alignment in samples.
+    assert_eq!(chunks(&[1, 21, 512, 512]).unwrap(), vec![(0, 1)]);
+    assert_eq!(chunks(&[1, 5_000_000]).unwrap(), vec![(0, 1)]);
     // A sample larger than a binding is refused, with its own size.
-    let big = meta(&[2, 40_000_000], DType::F32);
-    let err = class_rows::plan(
-        &cpu(1 << 27),
-        &ce(Reduction::Mean),
-        big,
-        meta(&[2], DType::U32),
-        false,
-    );
-    match err {
+    match chunks(&[2, 40_000_000]) {
         Err(Error::TooLarge { bytes, .. }) => assert_eq!(bytes, 160_000_000),
         other => panic!("{other:?}"),
     }
