@@ -135,7 +135,8 @@ where
 {
     let grads = loss.alloc_grads(inputs)?;
     let value = record(loss, to, inputs, Some(&grads))?;
-    Ok((value.clone(), L::guard(grads, &value)))
+    let grads = L::guard(grads, &value);
+    Ok((value, grads))
 }
 
 /// Records one call of `loss` and submits it (unless it went into the caller's encoder).
