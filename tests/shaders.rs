@@ -76,3 +76,140 @@ fn subgroup_variants_need_the_subgroup_capability() {
     .validate(&module);
     assert!(result.is_err(), "{} validated without SUBGROUP", v.name);
 }
+
+// Checks that naga does not make but the browser's WGSL compiler (Tint) does: each of these
+// let a shader through naga and the native drivers that Chromium's WebGPU then refused.
+
+/// The float literals of `source` (decimal or hex, with an optional `f`/`h` suffix) whose
+/// value lies outside f32's finite range: Tint rejects them, naga rounds them.
+fn out_of_f32_range(source: &str) -> Vec<String> {
+    let bytes = source.as_bytes();
+    let mut bad = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'));
+        if !starts_number {
+            i += 1;
+            continue;
+        }
+        let hex = source[i..].starts_with("0x") || source[i..].starts_with("0X");
+        let start = i;
+        i += if hex { 2 } else { 0 };
+        while i < bytes.len() {
+            let c = bytes[i];
+            let exponent = if hex { b"pP" } else { b"eE" };
+            let sign_after_exponent = (c == b'+' || c == b'-') && exponent.contains(&bytes[i - 1]);
+            let digit = if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
+            };
+            if digit || c == b'.' || exponent.contains(&c) || sign_after_exponent {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let literal = &source[start..i];
+        let value = if hex {
+            hex_float(literal)
+        } else {
+            literal.parse::<f64>().ok()
+        };
+        let is_float = literal.contains(['.', 'e', 'E', 'p', 'P']) || bytes.get(i) == Some(&b'f');
+        if is_float && value.is_some_and(|v| v.abs() > f32::MAX as f64) {
+            bad.push(literal.to_string());
+        }
+    }
+    bad
+}
+
+/// The value of a WGSL hex float such as `0x1.fffffep+127`.
+fn hex_float(literal: &str) -> Option<f64> {
+    let body = &literal[2..];
+    let (mantissa, exponent) = match body.split_once(['p', 'P']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (body, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let value = u128::from_str_radix(&digits, 16).ok()? as f64;
+    Some(value * 2f64.powi(exponent - 4 * fraction.len() as i32))
+}
+
+#[test]
+fn float_literals_are_finite_f32() {
+    // The check catches the constant Chromium refused, and passes the strict spelling.
+    assert_eq!(
+        out_of_f32_range("const LOWEST: f32 = -3.4028235e38;"),
+        ["3.4028235e38"]
+    );
+    assert!(
+        out_of_f32_range("const LOWEST: f32 = -0x1.fffffep+127f; let a = 1e3 - 2.5;").is_empty()
+    );
+    assert_eq!(hex_float("0x1.fffffep+127"), Some(f32::MAX as f64));
+    for v in shaders::variants() {
+        let bad = out_of_f32_range(&v.source);
+        assert!(
+            bad.is_empty(),
+            "{}: {bad:?} are not finite f32 values",
+            v.name
+        );
+    }
+}
+
+/// Builtins that are the same for every invocation of a workgroup, and ones that are not.
+fn uniform_builtin(b: &naga::BuiltIn) -> Option<bool> {
+    use naga::BuiltIn::*;
+    match b {
+        WorkGroupId | NumWorkGroups => Some(true),
+        LocalInvocationIndex | LocalInvocationId | GlobalInvocationId | SubgroupInvocationId => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Entry-point arguments (structs) that hold both kinds of builtin: WebGPU's uniformity
+/// analysis then calls every member non-uniform, so a loop bounded by `workgroup_id` with a
+/// barrier inside is refused.
+fn mixed_builtin_structs(module: &naga::Module) -> Vec<String> {
+    let mut mixed = Vec::new();
+    for ep in &module.entry_points {
+        for arg in &ep.function.arguments {
+            let naga::TypeInner::Struct { members, .. } = &module.types[arg.ty].inner else {
+                continue;
+            };
+            let kinds: Vec<bool> = members
+                .iter()
+                .filter_map(|m| match &m.binding {
+                    Some(naga::Binding::BuiltIn(b)) => uniform_builtin(b),
+                    _ => None,
+                })
+                .collect();
+            if kinds.contains(&true) && kinds.contains(&false) {
+                mixed.push(format!(
+                    "{}({})",
+                    ep.name,
+                    arg.name.clone().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    mixed
+}
+
+#[test]
+fn workgroup_builtins_are_kept_apart_from_invocation_builtins() {
+    let old = "struct Ids { @builtin(local_invocation_index) lid: u32, \
+               @builtin(workgroup_id) wg: vec3<u32> }
+               @compute @workgroup_size(1) fn main(ids: Ids) {}";
+    let module = naga::front::wgsl::parse_str(old).expect("parses");
+    assert_eq!(mixed_builtin_structs(&module), ["main(ids)"]);
+    for v in shaders::variants() {
+        let module = naga::front::wgsl::parse_str(&v.source).expect("parses");
+        let mixed = mixed_builtin_structs(&module);
+        assert!(mixed.is_empty(), "{}: {mixed:?}", v.name);
+    }
+}

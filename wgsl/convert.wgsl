@@ -10,8 +10,8 @@ struct ConvertParams {
 @group(0) @binding(1) var<storage, read> source: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
-fn convert(ids: Ids) {
-    for (var i = ids.wg.x * WG + ids.lid; i < cparams.n4; i += ids.nwg.x * WG) {
+fn convert(ids: Ids, group: Group) {
+    for (var i = group.id.x * WG + ids.lid; i < cparams.n4; i += group.count.x * WG) {
         store_grad(i, source[i]);
     }
 }

@@ -4,7 +4,8 @@
 // Logits have shape [N, C, D] (D = 1 for [N, C]): a row is one (n, d) pair, its C values lie
 // D apart. Per row, with lse computed stably in one pass (`softmax_stats.wgsl`):
 //   loss = (1 - eps) * w[y] * (lse - x[y]) + eps / C * (W log1p(r) - sum_c w[c] (x[c] - m))
-// where w are the class weights (all 1 when unweighted), W their sum, eps the label smoothing,
+// where w are the class weights (all 1 when unweighted), W their sum (summed on the GPU, along
+// the row, as `centered_push`'s A), eps the label smoothing,
 // m the row maximum and lse = m + log1p(r); the sum relative to m (`centered_push`) keeps
 // every digit at large logits, where W lse - sum_c w[c] x[c] cancels.
 // Rows whose label is the ignore_index contribute nothing. Labels outside 0..C are recorded
@@ -38,7 +39,6 @@ struct ClassParams {
     ignore_index: i32,
     smoothing: f32,      // eps (used when SMOOTHED)
     grad_scale: f32,     // s, unless the scale comes from scale_in
-    weight_total: f32,   // W
     partial_base: u32,   // first slot of this dispatch in `partials`
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
     row_offset: u32,     // index of this chunk's first row in the whole tensor
@@ -85,8 +85,8 @@ fn denominator_of(t: i32) -> f32 {
 }
 
 // Loss of one row with target `t` (negative: skipped), from its merged statistics.
-// `wx` is sum_c w[c] (x_c - m) (`centered_push`), used when SMOOTHED.
-fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, wx: f32) -> f32 {
+// `wx` is (W, sum_c w[c] (x_c - m)) (`centered_push`), used when SMOOTHED.
+fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, wx: vec2<f32>) -> f32 {
     if t < 0 {
         return 0.0;
     }
@@ -94,7 +94,7 @@ fn row_loss(base: u32, t: i32, m: f32, log1p_r: f32, wx: f32) -> f32 {
     let eps = params.smoothing;
     var l = (1.0 - eps) * weight_of(y) * ((m - load_logits(base + y * params.inner)) + log1p_r);
     if SMOOTHED {
-        l += eps / f32(params.classes) * (params.weight_total * log1p_r - wx);
+        l += eps / f32(params.classes) * (wx.x * log1p_r - wx.y);
     }
     return l;
 }
@@ -105,8 +105,9 @@ fn softmax_at(v: f32, m: f32, log1p_r: f32) -> f32 {
     return exp((v - m) - log1p_r);
 }
 
-// Gradient of one element: class `c` of a row with target `t`, given the row's statistics.
-fn grad_at(c: u32, v: f32, t: i32, m: f32, log1p_r: f32, scale: f32) -> f32 {
+// Gradient of one element: class `c` of a row with target `t`, given the row's statistics
+// and W (used when SMOOTHED).
+fn grad_at(c: u32, v: f32, t: i32, m: f32, log1p_r: f32, w_total: f32, scale: f32) -> f32 {
     if t < 0 {
         return 0.0;
     }
@@ -115,29 +116,29 @@ fn grad_at(c: u32, v: f32, t: i32, m: f32, log1p_r: f32, scale: f32) -> f32 {
     let onehot = select(0.0, 1.0, c == u32(t));
     var g = (1.0 - eps) * weight_of(u32(t)) * (p - onehot);
     if SMOOTHED {
-        g += eps / f32(params.classes) * (params.weight_total * p - weight_of(c));
+        g += eps / f32(params.classes) * (w_total * p - weight_of(c));
     }
     return scale * g;
 }
 
-fn write_partials(ids: Ids, loss: f32, den: f32) {
+fn write_partials(group: Group, loss: f32, den: f32) {
     if FINAL {
         partials[0] = loss / select(params.divisor, den, MEAN_BY_WEIGHT);
         return;
     }
-    partials[params.partial_base + ids.wg.x] = loss;
-    partials[params.partial_count + params.partial_base + ids.wg.x] = den;
+    partials[params.partial_base + group.id.x] = loss;
+    partials[params.partial_count + params.partial_base + group.id.x] = den;
 }
 
 // One workgroup per row, rows in a grid-stride loop.
 @compute @workgroup_size(WG)
-fn ce_rows(ids: Ids) {
+fn ce_rows(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
     var den_acc = 0.0;
-    for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
+    for (var row = group.id.x; row < params.rows; row += group.count.x) {
         let base = row_base(row);
         var st = stats_start();
         var wx = vec2<f32>(0.0);
@@ -153,11 +154,11 @@ fn ce_rows(ids: Ids) {
         if WRITE_GRAD {
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
-                store_grad(i, grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, scale));
+                store_grad(i, grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, rs.extra.x, scale));
             }
         }
         if ids.lid == 0u {
-            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra.y);
+            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra);
             loss_acc += l;
             den_acc += denominator_of(t);
             if WRITE_OUT {
@@ -166,19 +167,19 @@ fn ce_rows(ids: Ids) {
         }
     }
     if ids.lid == 0u {
-        write_partials(ids, loss_acc, den_acc);
+        write_partials(group, loss_acc, den_acc);
     }
 }
 
 // One invocation per row, rows in a grid-stride loop; the workgroup then sums its rows.
 @compute @workgroup_size(WG)
-fn ce_small(ids: Ids) {
+fn ce_small(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
     var den_acc = 0.0;
-    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
         let base = row_base(row);
         var st = stats_start();
         var wx = vec2<f32>(0.0);
@@ -194,10 +195,10 @@ fn ce_small(ids: Ids) {
         if WRITE_GRAD {
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
-                store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, scale));
+                store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, wx.x, scale));
             }
         }
-        let l = row_loss(base, t, st.m, log1p_r, wx.y);
+        let l = row_loss(base, t, st.m, log1p_r, wx);
         loss_acc += l;
         den_acc += denominator_of(t);
         if WRITE_OUT {
@@ -206,17 +207,17 @@ fn ce_small(ids: Ids) {
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        write_partials(ids, total.x, total.y);
+        write_partials(group, total.x, total.y);
     }
 }
 
 // Negative log-likelihood: `logits` holds log-probabilities; loss = -w[y] * logp[y].
 @compute @workgroup_size(WG)
-fn nll_rows(ids: Ids) {
+fn nll_rows(ids: Ids, group: Group) {
     let scale = grad_scale();
     var loss_acc = 0.0;
     var den_acc = 0.0;
-    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
         let base = row_base(row);
         let t = target_of(row);
         var l = 0.0;
@@ -235,20 +236,20 @@ fn nll_rows(ids: Ids) {
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        write_partials(ids, total.x, total.y);
+        write_partials(group, total.x, total.y);
     }
 }
 
 // Sum of w[y] over the rows that count, into the first half of `partials`.
 @compute @workgroup_size(WG)
-fn ce_denominator(ids: Ids) {
+fn ce_denominator(ids: Ids, group: Group) {
     var den_acc = 0.0;
-    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
         den_acc += denominator_of(target_of(row));
     }
     let total = workgroup_sum(vec4<f32>(den_acc, 0.0, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        partials[params.partial_base + ids.wg.x] = total.x;
+        partials[params.partial_base + group.id.x] = total.x;
     }
 }
 
@@ -266,12 +267,12 @@ fn probs_loss(log1p_r: f32, ad: vec2<f32>) -> f32 {
 
 // Probability targets, one workgroup per row.
 @compute @workgroup_size(WG)
-fn ce_probs_rows(ids: Ids) {
+fn ce_probs_rows(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
-    for (var row = ids.wg.x; row < params.rows; row += ids.nwg.x) {
+    for (var row = group.id.x; row < params.rows; row += group.count.x) {
         let base = row_base(row);
         var st = stats_start();
         var ad = vec2<f32>(0.0);
@@ -298,18 +299,18 @@ fn ce_probs_rows(ids: Ids) {
         }
     }
     if ids.lid == 0u {
-        write_partials(ids, loss_acc, 0.0);
+        write_partials(group, loss_acc, 0.0);
     }
 }
 
 // Probability targets, one invocation per row.
 @compute @workgroup_size(WG)
-fn ce_probs_small(ids: Ids) {
+fn ce_probs_small(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
     var loss_acc = 0.0;
-    for (var row = ids.wg.x * WG + ids.lid; row < params.rows; row += ids.nwg.x * WG) {
+    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
         let base = row_base(row);
         var st = stats_start();
         var ad = vec2<f32>(0.0);
@@ -335,6 +336,6 @@ fn ce_probs_small(ids: Ids) {
     }
     let total = workgroup_sum(vec4<f32>(loss_acc, 0.0, 0.0, 0.0), ids);
     if ids.lid == 0u {
-        write_partials(ids, total.x, 0.0);
+        write_partials(group, total.x, 0.0);
     }
 }

@@ -52,10 +52,10 @@ fn sign_or_nan4(v: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn elementwise(ids: Ids) {
+fn elementwise(ids: Ids, group: Group) {
     var acc = vec4<f32>(0.0);
-    let stride = ids.nwg.x * WG;
-    for (var i = ids.wg.x * WG + ids.lid; i < params.n4; i += stride) {
+    let stride = group.count.x * WG;
+    for (var i = group.id.x * WG + ids.lid; i < params.n4; i += stride) {
         let xi = load_x(i);
         let yi = load_y(i);
         let base = 4u * i;
@@ -78,7 +78,7 @@ fn elementwise(ids: Ids) {
         if FINAL {
             partials[0] = sum / params.divisor;
         } else {
-            partials[params.partial_base + ids.wg.x] = sum;
+            partials[params.partial_base + group.id.x] = sum;
         }
     }
 }

@@ -5,13 +5,20 @@
 
 const WG: u32 = 256u;
 
-// The builtins every kernel takes.
+// The invocation's place in its workgroup: differs between the invocations of a workgroup.
 struct Ids {
     @builtin(local_invocation_index) lid: u32,
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
     @builtin(subgroup_size) sg_size: u32,
+}
+
+// The workgroup's place in the dispatch: the same for every invocation of a workgroup. Kept
+// apart from `Ids` because WebGPU's uniformity analysis judges a struct argument as a whole:
+// loop bounds read from a struct that also holds `local_invocation_index` count as
+// non-uniform, and a barrier inside such a loop is rejected.
+struct Group {
+    @builtin(workgroup_id) id: vec3<u32>,
+    @builtin(num_workgroups) count: vec3<u32>,
 }
 
 // One slot per subgroup; WG slots cover subgroups as small as one invocation.

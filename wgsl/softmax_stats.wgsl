@@ -12,8 +12,8 @@
 
 // Below every finite f32: the running maximum's start, so exp(start - m) is 0 and -inf logits
 // give exp(-inf) = 0 rather than exp(-inf + inf) = NaN.
-const LOWEST: f32 = -3.4028235e38;
-const HIGHEST: f32 = 3.4028235e38;
+const LOWEST: f32 = -0x1.fffffep+127f;
+const HIGHEST: f32 = 0x1.fffffep+127f;
 
 struct Stats {
     m: f32,

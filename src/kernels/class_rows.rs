@@ -78,7 +78,6 @@ uniform! {
         ignore_index: i32,
         smoothing: f32,
         grad_scale: f32,
-        weight_total: f32,
         partial_base: u32,
         partial_count: u32,
         row_offset: u32,
@@ -311,8 +310,6 @@ pub(crate) struct ClassPlan {
     pub main: Pass,
     /// How `finalize` divides, unless the main pass writes the result itself.
     pub finalize: Denominator,
-    /// The class weights' sum must be read back (it enters the smoothing term).
-    pub needs_weight_total: bool,
     ignore_index: i32,
     smoothing: f32,
     grad_scale: f32,
@@ -484,8 +481,6 @@ pub(crate) fn plan(
             Reduction::Mean => Denominator::Partials,
             _ => Denominator::Fixed(1.0),
         },
-        // W, the summed class weights, enters only the smoothing term.
-        needs_weight_total: weighted && smoothed,
         ignore_index: call.ignore_index,
         smoothing: eps,
         grad_scale: match reduction {
@@ -560,21 +555,8 @@ fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
     t.slot(first * unit, len * unit)
 }
 
-/// Sum of the class weights (for label smoothing), read once on the host.
-fn weight_sum(weight: &Tensor) -> Result<f32> {
-    let w = weight.to_vec::<f32>()?;
-    Ok(w.iter().map(|&v| v as f64).sum::<f64>() as f32)
-}
-
 impl ClassPlan {
-    fn params(
-        &self,
-        weight_total: f32,
-        first: usize,
-        len: usize,
-        base: u32,
-        count: u32,
-    ) -> ClassParams {
+    fn params(&self, first: usize, len: usize, base: u32, count: u32) -> ClassParams {
         let s = &self.shape;
         ClassParams {
             rows: (len * s.inner) as u32,
@@ -583,7 +565,6 @@ impl ClassPlan {
             ignore_index: self.ignore_index,
             smoothing: self.smoothing,
             grad_scale: self.grad_scale,
-            weight_total,
             partial_base: base,
             partial_count: count,
             row_offset: (first * s.inner) as u32,
@@ -597,14 +578,13 @@ impl ClassPlan {
         &self,
         rec: &mut Recorder<'_, '_>,
         pass: &Pass,
-        weight_total: f32,
         shared: &dyn Fn(usize, usize) -> Vec<(BindingDecl, Slot<'t>)>,
     ) -> Result<Tensor> {
         let total = pass.total();
         let partials = rec.scratch(&vec![0f32; total as usize]);
         let mut base = 0;
         for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
-            let p = rec.uniform(&self.params(weight_total, first, len, base, total));
+            let p = rec.uniform(&self.params(first, len, base, total));
             let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
             bindings.extend(shared(first, len));
             rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
@@ -628,10 +608,6 @@ impl ClassPlan {
         check::same_device(dev, [logits, target].into_iter().chain(call.weight))?;
         let s = &self.shape;
         let (row_unit, logit_unit) = (s.inner, s.classes * s.inner);
-        let weight_total = match (call.weight, self.needs_weight_total) {
-            (Some(w), true) => weight_sum(w)?,
-            _ => s.classes as f32,
-        };
         let out = match self.kernel.out {
             true => Some(Tensor::alloc(dev, &s.row_shape, DType::F32, "loss")?),
             false => None,
@@ -669,7 +645,7 @@ impl ClassPlan {
             .bindings(row_unit, first, len)
         };
         let scale_in = match &self.denominator {
-            Some(pass) => Some(self.record_denominator(rec, pass, weight_total, &shared)?),
+            Some(pass) => Some(self.record_denominator(rec, pass, &shared)?),
             None => None,
         };
         let total = self.main.total();
@@ -688,7 +664,7 @@ impl ClassPlan {
         };
         let mut base = 0;
         for (&(first, len), &g) in self.chunks.iter().zip(&self.main.groups) {
-            let p = rec.uniform(&self.params(weight_total, first, len, base, total));
+            let p = rec.uniform(&self.params(first, len, base, total));
             let mut bindings = vec![
                 (PARAMS, (&p).into()),
                 (LOGITS, span(logits, logit_unit, first, len)),
