@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+// On the web wgpu's handles are neither Send nor Sync (one thread), natively they are both:
+// the same Arc-shared types serve both.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod dtype;
 mod error;

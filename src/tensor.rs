@@ -12,7 +12,7 @@ const PAD: u64 = 16;
 /// A word that a kernel sets when it meets input it cannot use (a label out of range, say),
 /// read together with the result it guards: the loss that made the tensor says what a
 /// non-zero word means.
-pub(crate) trait StatusCheck: Send + Sync {
+pub(crate) trait StatusCheck: wgpu::WasmNotSendSync {
     /// The status word: one u32, zero when all was well.
     fn word(&self) -> &Tensor;
     /// Bytes that explain a non-zero `word`, to read before reporting it: `(tensor, byte
@@ -299,20 +299,25 @@ impl Tensor {
     }
 
     /// Copies the tensor to host memory, waiting (blocking this thread) for the GPU work that
-    /// produces it. In an async runtime use [`Tensor::to_vec_async`].
+    /// produces it. In an async runtime use [`Tensor::to_vec_async`]; on the web (wasm32),
+    /// where a thread may not block, only the async form exists.
     ///
     /// Errors: [`Error::DType`] when `T` is not the tensor's element type;
     /// [`Error::LabelOutOfRange`] when the loss that made this tensor found a bad label.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         let mut all = Self::read_many::<T>(&[self])?;
         all.pop()
             .ok_or_else(|| Error::Gpu("internal error: nothing was read".into()))
     }
 
-    /// [`Tensor::to_vec`] without blocking a thread: the future polls the device without
-    /// waiting each time the executor polls it, and asks to be polled again until the data
-    /// is there. It suits async runtimes (and the web); on a thread that may block,
-    /// [`Tensor::to_vec`] waits without spinning.
+    /// [`Tensor::to_vec`] without blocking the caller's thread, for async runtimes and the
+    /// web. The future is woken once, when the data is there (natively a helper thread waits
+    /// in the device's poll; on the web the browser's event loop finishes the copy).
+    ///
+    /// On the web it also returns the GPU errors of this device's earlier calls: a browser
+    /// reports those only through its event loop, so the synchronous calls (the losses,
+    /// [`Tensor::from_slice`]) cannot, and the first awaited read after them does.
     ///
     /// ```
     /// use wgpu_loss::{Device, Reduction, Tensor};
@@ -342,6 +347,7 @@ impl Tensor {
     /// assert_eq!(Tensor::read_many::<f32>(&[&mse, &l1])?, vec![vec![5.0], vec![2.0]]);
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read_many<T: Element>(tensors: &[&Tensor]) -> Result<Vec<Vec<T>>> {
         let Some(staged) = Self::stage_many::<T>(tensors)? else {
             return Ok(Vec::new());
@@ -357,7 +363,8 @@ impl Tensor {
         }
     }
 
-    /// [`Tensor::read_many`] without blocking a thread (see [`Tensor::to_vec_async`]).
+    /// [`Tensor::read_many`] without blocking a thread, the one form on the web (see
+    /// [`Tensor::to_vec_async`]).
     pub async fn read_many_async<T: Element>(tensors: &[&Tensor]) -> Result<Vec<Vec<T>>> {
         let Some(staged) = Self::stage_many::<T>(tensors)? else {
             return Ok(Vec::new());

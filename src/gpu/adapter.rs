@@ -13,7 +13,9 @@ pub enum Backend {
     Dx12,
     /// OpenGL / OpenGL ES (Mesa llvmpipe as a software adapter).
     Gl,
-    /// Something else (the browser's WebGPU, a custom backend).
+    /// The browser's WebGPU (wasm32).
+    WebGpu,
+    /// Something else (a custom backend).
     Other,
 }
 
@@ -24,7 +26,9 @@ impl Backend {
             Backend::Metal => wgpu::Backends::METAL,
             Backend::Dx12 => wgpu::Backends::DX12,
             Backend::Gl => wgpu::Backends::GL,
-            Backend::Other => wgpu::Backends::BROWSER_WEBGPU,
+            Backend::WebGpu => wgpu::Backends::BROWSER_WEBGPU,
+            // A custom backend: wgpu has no flag to enable it by.
+            Backend::Other => wgpu::Backends::empty(),
         }
     }
 
@@ -34,6 +38,7 @@ impl Backend {
             wgpu::Backend::Metal => Backend::Metal,
             wgpu::Backend::Dx12 => Backend::Dx12,
             wgpu::Backend::Gl => Backend::Gl,
+            wgpu::Backend::BrowserWebGpu => Backend::WebGpu,
             _ => Backend::Other,
         }
     }
@@ -92,11 +97,12 @@ pub struct AdapterInfo {
 
 impl std::fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({:?}, {:?}",
-            self.name, self.backend, self.device_type
-        )?;
+        // Browsers keep the adapter's name to themselves.
+        let name = match self.name.as_str() {
+            "" => "unnamed adapter",
+            name => name,
+        };
+        write!(f, "{name} ({:?}, {:?}", self.backend, self.device_type)?;
         if !self.driver.is_empty() {
             write!(f, ", {}", self.driver)?;
         }

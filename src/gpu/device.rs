@@ -10,7 +10,7 @@ use crate::gpu::open;
 use crate::gpu::options::{DeviceOptions, Grid};
 use crate::gpu::pipelines::PipelineCache;
 use crate::gpu::readback::{self, Staged};
-use crate::gpu::scope;
+use crate::gpu::scope::Scopes;
 use crate::gpu::timing::KernelClock;
 
 /// What the kernels may use on a device, and how its passes are sized: everything a plan
@@ -37,6 +37,8 @@ pub(crate) struct Limits {
 pub(super) struct Gpu {
     pub(super) device: wgpu::Device,
     pub(super) queue: wgpu::Queue,
+    /// Its error scopes.
+    pub(super) scopes: Scopes,
     info: AdapterInfo,
     pub(super) limits: Limits,
     pub(super) pipelines: PipelineCache,
@@ -76,18 +78,34 @@ impl Device {
     /// `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF`, with the adapter's own limits.
     ///
     /// Blocks until the device is ready. Returns [`Error::NoAdapter`] when no adapter exists.
+    /// Not on the web (wasm32), where a thread may not block: use [`Device::new_async`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Result<Self> {
         Self::with_options(DeviceOptions::new())
     }
 
-    /// Opens an adapter chosen by `options` (see [`DeviceOptions`]).
+    /// Opens an adapter chosen by `options` (see [`DeviceOptions`]). Not on the web: use
+    /// [`Device::with_options_async`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_options(options: DeviceOptions) -> Result<Self> {
         pollster::block_on(Self::with_options_async(options))
     }
 
-    /// The async form of [`Device::with_options`], for use inside an async runtime.
+    /// [`Device::new`] without blocking: for async runtimes, and the one way to open a device
+    /// in a browser (WebGPU).
+    ///
+    /// ```
+    /// let dev = pollster::block_on(wgpu_loss::Device::new_async())?;
+    /// println!("running on {}", dev.info());
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub async fn new_async() -> Result<Self> {
+        Self::with_options_async(DeviceOptions::new()).await
+    }
+
+    /// [`Device::with_options`] without blocking (see [`Device::new_async`]).
     pub async fn with_options_async(options: DeviceOptions) -> Result<Self> {
-        let adapter = open::pick_adapter(&options)?;
+        let adapter = open::pick_adapter(&options).await?;
         let adapter_features = adapter.features();
         // A lowered binding limit is asked of wgpu too, so its validation enforces it.
         let mut limits = adapter.limits();
@@ -95,8 +113,12 @@ impl Device {
             limits.max_storage_buffer_binding_size =
                 limits.max_storage_buffer_binding_size.min(max);
         }
-        let wanted =
-            wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16 | wgpu::Features::TIMESTAMP_QUERY;
+        // Kernel timing waits for its timestamps, which a browser cannot: not asked there.
+        let timing = match cfg!(target_arch = "wasm32") {
+            true => wgpu::Features::empty(),
+            false => wgpu::Features::TIMESTAMP_QUERY,
+        };
+        let wanted = wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16 | timing;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgpu-loss"),
@@ -165,6 +187,7 @@ impl Device {
         log::debug!("wgpu-loss: {limits:?}");
         Device {
             gpu: Arc::new(Gpu {
+                scopes: Scopes::new(&device),
                 device,
                 queue,
                 info,
@@ -205,7 +228,8 @@ impl Device {
     /// Starts (`true`) or stops timing the GPU passes of this device's loss calls with
     /// timestamp queries; [`Device::kernel_time`] sums them. Returns whether timing is on: it
     /// stays off where the device lacks `Features::TIMESTAMP_QUERY` (devices this crate
-    /// opens ask for it wherever the adapter has it).
+    /// opens ask for it wherever the adapter has it) and on the web, where a call cannot wait
+    /// for its timestamps.
     ///
     /// While timing, each call waits for its passes to finish before it returns. Calls
     /// recorded into your own encoder ([`crate::Loss`]) are not timed.
@@ -223,6 +247,7 @@ impl Device {
     /// ```
     pub fn time_kernels(&self, on: bool) -> bool {
         let on = on
+            && !cfg!(target_arch = "wasm32")
             && self
                 .gpu
                 .device
@@ -262,10 +287,9 @@ impl Device {
         let gpu = &self.gpu;
         let buffer = match gpu.memory.take_tensor(bytes) {
             Some(buffer) => buffer,
-            None => scope::scoped(
-                &gpu.device,
-                &format!("allocating {bytes} bytes for {what}"),
-                || {
+            None => gpu
+                .scopes
+                .scoped(&format!("allocating {bytes} bytes for {what}"), || {
                     gpu.device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some(what),
                         size: bytes,
@@ -274,8 +298,7 @@ impl Device {
                             | wgpu::BufferUsages::COPY_DST,
                         mapped_at_creation: false,
                     })
-                },
-            )?,
+                })?,
         };
         Ok(Allocation::new(buffer, gpu.memory.clone(), true))
     }
@@ -287,7 +310,7 @@ impl Device {
 
     /// Writes `writes` (`(offset, bytes)`, whole 4-byte words) into `buffer`.
     pub(crate) fn upload(&self, buffer: &wgpu::Buffer, writes: &[(u64, &[u8])]) -> Result<()> {
-        scope::scoped(&self.gpu.device, "uploading the tensor", || {
+        self.gpu.scopes.scoped("uploading the tensor", || {
             for &(offset, bytes) in writes {
                 self.gpu.queue.write_buffer(buffer, offset, bytes);
             }
@@ -299,13 +322,13 @@ impl Device {
     pub(crate) fn stage(&self, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Staged> {
         self.check_alive()?;
         let gpu = &self.gpu;
-        let staged = scope::scoped(&gpu.device, "copying for readback", || {
+        let staged = gpu.scopes.scoped("copying for readback", || {
             let mut encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("wgpu-loss readback"),
                 });
-            let staged = readback::stage_into(&gpu.device, &gpu.memory, &mut encoder, parts);
+            let staged = readback::stage_into(&gpu.scopes, &gpu.memory, &mut encoder, parts);
             gpu.queue.submit([encoder.finish()]);
             staged
         })?;

@@ -1,7 +1,9 @@
 //! Finding an adapter: the process's wgpu instance, and the choice among its adapters by
 //! name, graphics API and power preference.
 
-use std::sync::{Mutex, OnceLock};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::Mutex;
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::gpu::adapter::PowerPreference;
@@ -18,10 +20,19 @@ fn instance() -> &'static wgpu::Instance {
     })
 }
 
-/// Picks an adapter (see [`choose_adapter`]). One thread at a time: wgpu's GL backend makes
-/// an instance's EGL context current while it enumerates, and two threads doing so at once
-/// fail (EGL BadAccess). Enumeration does not wait for the GPU, so blocking on it is brief.
-pub(crate) fn pick_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
+/// Picks an adapter (see [`choose_adapter`]): on the web, the browser's.
+pub(crate) async fn pick_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
+    #[cfg(target_arch = "wasm32")]
+    return choose_adapter(instance(), options).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    pick_native_adapter(options)
+}
+
+/// Picks an adapter natively. One thread at a time: wgpu's GL backend makes an instance's
+/// EGL context current while it enumerates, and two threads doing so at once fail (EGL
+/// BadAccess). Enumeration does not wait for the GPU, so blocking on it is brief.
+#[cfg(not(target_arch = "wasm32"))]
+fn pick_native_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
     static PICKING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = PICKING
         .lock()

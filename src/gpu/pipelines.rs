@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{BindingDecl, EntryPoint, Kernel, Overrides};
-use crate::gpu::scope::ErrorScope;
+use crate::gpu::scope::Scopes;
 
 /// A pipeline's identity: family, variant, entry point, and the bits of its constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ impl PipelineCache {
     /// it is asked for.
     pub(crate) fn get<K: Kernel>(
         &self,
-        device: &wgpu::Device,
+        scopes: &Scopes,
         subgroups: bool,
         kernel: K,
         entry: K::Entry,
@@ -62,7 +62,8 @@ impl PipelineCache {
         let layout = kernel.layout(entry);
         let entries: Vec<wgpu::BindGroupLayoutEntry> =
             layout.iter().map(|b| b.layout_entry()).collect();
-        let scope = ErrorScope::push(device);
+        let device = scopes.device();
+        let scope = scopes.push();
         let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(name),
             entries: &entries,

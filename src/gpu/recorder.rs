@@ -8,7 +8,7 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 use crate::gpu::device::Device;
-use crate::gpu::kernel::{BindingDecl, EntryPoint, Kernel, Uniform};
+use crate::gpu::kernel::{Access, BindingDecl, EntryPoint, Kernel, Uniform};
 use crate::gpu::memory::{Allocation, Slot};
 use crate::gpu::pipelines::PipelineKey;
 use crate::gpu::scope::ErrorScope;
@@ -71,7 +71,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
     pub(crate) fn new(dev: &'d Device, destination: Destination<'e>) -> Result<Self> {
         dev.check_alive()?;
         let gpu = &dev.gpu;
-        let scope = ErrorScope::push(&gpu.device);
+        let scope = gpu.scopes.push();
         let mut submission = None;
         let (encoder, timer) = match destination {
             Destination::Encoder(encoder) => {
@@ -176,7 +176,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
         let gpu = &self.dev.gpu;
         let pipeline =
             gpu.pipelines
-                .get(&gpu.device, gpu.limits.subgroups, kernel, entry, overrides)?;
+                .get(&gpu.scopes, gpu.limits.subgroups, kernel, entry, overrides)?;
         let bound = |decl: &BindingDecl| bindings.iter().any(|(d, _)| d == decl);
         if bindings.len() != pipeline.layout.len() || !pipeline.layout.iter().all(bound) {
             return Err(Error::Gpu(format!(
@@ -184,6 +184,19 @@ impl<'d, 'e> Recorder<'d, 'e> {
                 entry.name(),
                 bindings.iter().map(|(d, _)| d.name).collect::<Vec<_>>(),
                 pipeline.layout.iter().map(|d| d.name).collect::<Vec<_>>(),
+            )));
+        }
+        let ranges: Vec<_> = bindings
+            .iter()
+            .map(|(d, s)| (s.buffer, s.offset, s.size, d.access == Access::ReadWrite))
+            .collect();
+        if let Some((a, b)) = aliased(&ranges) {
+            // WebGPU rejects such a dispatch, and drivers that accept it race.
+            return Err(Error::Gpu(format!(
+                "internal error: {kernel:?}::{} binds one buffer range as both {} and {},                  one of them writable",
+                entry.name(),
+                bindings[a].0.name,
+                bindings[b].0.name,
             )));
         }
         let make = || {
@@ -246,7 +259,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
         if let Encoding::Own(mut encoder) = self.encoder {
             if let Some(timer) = &self.timer {
                 timestamps =
-                    Some(timer.resolve(&gpu.device, &gpu.memory, &mut encoder, &mut self.taken));
+                    Some(timer.resolve(&gpu.scopes, &gpu.memory, &mut encoder, &mut self.taken));
             }
             gpu.queue.submit([encoder.finish()]);
         }
@@ -258,8 +271,49 @@ impl<'d, 'e> Recorder<'d, 'e> {
         self.dev.check_alive()?;
         if let Some(staged) = timestamps {
             gpu.clock
-                .add(&staged.wait()?, gpu.queue.get_timestamp_period());
+                .add_when_done(staged, gpu.queue.get_timestamp_period())?;
         }
         Ok(())
+    }
+}
+
+/// The first pair of `(buffer, offset, size or to the end, writable)` ranges that overlap
+/// with at least one of them writable: WebGPU forbids binding such a pair in one dispatch.
+fn aliased<B: PartialEq>(ranges: &[(B, u64, Option<u64>, bool)]) -> Option<(usize, usize)> {
+    let end = |&(_, offset, size, _): &(B, u64, Option<u64>, bool)| {
+        size.map_or(u64::MAX, |s| offset.saturating_add(s))
+    };
+    (0..ranges.len())
+        .flat_map(|i| (i + 1..ranges.len()).map(move |j| (i, j)))
+        .find(|&(i, j)| {
+            let (a, b) = (&ranges[i], &ranges[j]);
+            (a.3 || b.3) && a.0 == b.0 && a.1 < end(b) && b.1 < end(a)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aliased;
+
+    #[test]
+    fn overlapping_writable_ranges_are_found() {
+        // The placeholder buffer once bound to an output and a gradient binding at once.
+        assert_eq!(
+            aliased(&[(1, 0, None, false), (7, 0, None, true), (7, 0, None, true)]),
+            Some((1, 2))
+        );
+        // A writable range overlapping a read one of the same buffer.
+        assert_eq!(
+            aliased(&[(1, 0, Some(64), false), (1, 60, Some(8), true)]),
+            Some((0, 1))
+        );
+        // Two reads of one range are allowed (mse_loss(&x, &x)).
+        assert_eq!(aliased(&[(1, 0, None, false), (1, 0, None, false)]), None);
+        // Neighbouring chunks of one buffer, and equal ranges of different buffers.
+        assert_eq!(
+            aliased(&[(1, 0, Some(64), true), (1, 64, None, true)]),
+            None
+        );
+        assert_eq!(aliased(&[(1, 0, None, true), (2, 0, None, true)]), None);
     }
 }

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use crate::error::Result;
 use crate::gpu::memory::Memory;
 use crate::gpu::readback::{self, Staged};
+use crate::gpu::scope::Scopes;
 
 /// Passes one call can time: a call records a few per chunk of its input, and chunks are
 /// hundreds of MiB, so only a tensor of tens of GiB would go past it (its later passes are
@@ -37,9 +39,26 @@ impl KernelClock {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 
-    /// Adds the passes' durations, read back by [`PassTimer::resolve`] as `bytes`, at
-    /// `period` nanoseconds per tick.
-    pub(crate) fn add(&self, bytes: &[u8], period: f32) {
+    /// Waits for the timestamps [`PassTimer::resolve`] staged and adds the passes' durations,
+    /// at `period` nanoseconds per tick. Natively only: timing is never on on the web
+    /// ([`crate::Device::time_kernels`]), where a call cannot wait.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn add_when_done(&self, staged: Staged, period: f32) -> Result<()> {
+        self.add(&staged.wait()?, period);
+        Ok(())
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn add_when_done(&self, staged: Staged, _period: f32) -> Result<()> {
+        drop(staged);
+        Err(crate::error::Error::Gpu(
+            "kernel timing is not available on the web".into(),
+        ))
+    }
+
+    /// Adds the passes' durations, read back as `bytes`, at `period` nanoseconds per tick.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn add(&self, bytes: &[u8], period: f32) {
         let stamps: Vec<u64> = bytemuck::pod_collect_to_vec(bytes);
         let ticks: u64 = stamps
             .chunks_exact(2)
@@ -86,16 +105,16 @@ impl PassTimer {
     /// pooled buffer it resolves into goes to `taken`, to be given back after submission.
     pub(crate) fn resolve(
         &self,
-        device: &wgpu::Device,
+        scopes: &Scopes,
         memory: &Arc<Memory>,
         encoder: &mut wgpu::CommandEncoder,
         taken: &mut Vec<wgpu::Buffer>,
     ) -> Staged {
         let bytes = u64::from(self.used) * 8;
         let usage = wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC;
-        let resolved = memory.scratch.take(device, bytes, usage);
+        let resolved = memory.scratch.take(scopes.device(), bytes, usage);
         encoder.resolve_query_set(&self.queries, 0..self.used, &resolved, 0);
-        let staged = readback::stage_into(device, memory, encoder, &[(&resolved, 0, bytes)]);
+        let staged = readback::stage_into(scopes, memory, encoder, &[(&resolved, 0, bytes)]);
         taken.push(resolved);
         staged
     }
