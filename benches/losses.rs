@@ -127,7 +127,7 @@ fn bench_case(
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(measurement_time())
         .throughput(Throughput::Bytes(case.bytes));
     let name = case.name.clone();
     group.bench_function("wgpu-loss", |b| {
@@ -160,6 +160,15 @@ fn bench_case(
     }
     group.finish();
     CASES.lock().unwrap().push(case);
+}
+
+/// Criterion's measurement time per function: `WGPU_LOSS_BENCH_MS` milliseconds, for quick
+/// sweeps, else 2 s.
+fn measurement_time() -> Duration {
+    let ms = std::env::var("WGPU_LOSS_BENCH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    Duration::from_millis(ms.unwrap_or(2000))
 }
 
 static CASES: Mutex<Vec<Case>> = Mutex::new(Vec::new());
