@@ -26,6 +26,8 @@
 //   grad_scale                  its scale: the uniform's, or 1 / scale_in[0] (binding 4)
 // so a binding exists only in the modules that use it.
 //
+// Rows are summed in tiles of `span` rows, one partial sum per tile, so the result does not
+// depend on the grid (src/kernels/plan.rs, `Tiling`).
 // Entry points: `ce_rows` gives each row to a whole workgroup (large C), `ce_small` gives
 // each row to one invocation (small C); `ce_probs_rows` and `ce_probs_small` do the same with
 // probability targets; `nll_rows` reads log-probabilities (one invocation per row);
@@ -43,6 +45,8 @@ struct ClassParams {
     partial_count: u32,  // slots per half of `partials` (losses, then denominators)
     row_offset: u32,     // index of this chunk's first row in the whole tensor
     divisor: f32,        // FINAL without MEAN_BY_WEIGHT: the reduction's divisor
+    span: u32,           // rows in a tile
+    tiles: u32,          // tiles in this chunk: ceil(rows / span)
 }
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch
@@ -51,6 +55,10 @@ override HAS_IGNORE: bool = false;        // skip rows labelled ignore_index
 override SMOOTHED: bool = false;          // label smoothing > 0
 override FINAL: bool = false;             // one workgroup in all: write the result itself
 override MEAN_BY_WEIGHT: bool = false;    // FINAL: divide by the rows' summed weights
+// A row per invocation: each invocation writes its own sums of a tile (WG slots per tile)
+// instead of the workgroup reducing them: no barrier inside the loop over tiles, which a
+// software adapter runs as a coroutine, slowly.
+override LANE_PARTIALS: bool = false;
 
 @group(0) @binding(0) var<uniform> params: ClassParams;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
@@ -121,135 +129,186 @@ fn grad_at(c: u32, v: f32, t: i32, m: f32, log1p_r: f32, w_total: f32, scale: f3
     return scale * g;
 }
 
-fn write_partials(group: Group, loss: f32, den: f32) {
+// The sums of tile `tile` of this chunk, or the result where the whole input is one tile.
+fn write_partials(tile: u32, loss: f32, den: f32) {
     if FINAL {
         partials[0] = loss / select(params.divisor, den, MEAN_BY_WEIGHT);
         return;
     }
-    partials[params.partial_base + group.id.x] = loss;
-    partials[params.partial_count + params.partial_base + group.id.x] = den;
+    partials[params.partial_base + tile] = loss;
+    partials[params.partial_count + params.partial_base + tile] = den;
 }
 
-// One workgroup per row, rows in a grid-stride loop.
+// The sums of one invocation (`lid`) over tile `tile` of this chunk (LANE_PARTIALS).
+fn write_lane_partials(tile: u32, lid: u32, loss: f32, den: f32) {
+    let slot = (params.partial_base + tile) * WG + lid;
+    partials[slot] = loss;
+    partials[params.partial_count + slot] = den;
+}
+
+// A row-per-invocation entry's tile is done: with LANE_PARTIALS each invocation writes its
+// sums (and keeps them, for FINAL), else the workgroup adds them into the tile's partial.
+// Returns what the invocation keeps. Call from uniform control flow.
+fn end_tile(ids: Ids, tile: u32, loss: f32, den: f32) -> vec2<f32> {
+    if LANE_PARTIALS {
+        if !FINAL {
+            write_lane_partials(tile, ids.lid, loss, den);
+        }
+    } else {
+        let total = workgroup_sum(vec4<f32>(loss, den, 0.0, 0.0), ids);
+        if ids.lid == 0u {
+            write_partials(tile, total.x, total.y);
+        }
+    }
+    return vec2<f32>(loss, den);
+}
+
+// After the loop over tiles, with LANE_PARTIALS and one tile in all: the workgroup adds its
+// invocations' sums of that tile into the result. Call from uniform control flow.
+fn end_tiles(ids: Ids, kept: vec2<f32>) {
+    if LANE_PARTIALS && FINAL {
+        let total = workgroup_sum(vec4<f32>(kept, 0.0, 0.0), ids);
+        if ids.lid == 0u {
+            write_partials(0u, total.x, total.y);
+        }
+    }
+}
+
+// One workgroup per row: each tile's rows in turn, tiles in a grid-stride loop.
 @compute @workgroup_size(WG)
 fn ce_rows(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
-    var loss_acc = 0.0;
-    var den_acc = 0.0;
-    for (var row = group.id.x; row < params.rows; row += group.count.x) {
-        let base = row_base(row);
-        var st = stats_start();
-        var wx = vec2<f32>(0.0);
-        for (var c = ids.lid; c < classes; c += WG) {
-            let v = load_logits(base + c * stride);
-            if SMOOTHED {
-                wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
-            }
-            st = stats_push(st, v);
-        }
-        let rs = workgroup_stats(st, wx, ids);
-        let t = target_of(row);
-        if WRITE_GRAD {
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var loss_acc = 0.0;
+        var den_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span; row < end; row++) {
+            let base = row_base(row);
+            var st = stats_start();
+            var wx = vec2<f32>(0.0);
             for (var c = ids.lid; c < classes; c += WG) {
-                let i = base + c * stride;
-                store_grad(i, grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, rs.extra.x, scale));
+                let v = load_logits(base + c * stride);
+                if SMOOTHED {
+                    wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
+                }
+                st = stats_push(st, v);
+            }
+            let rs = workgroup_stats(st, wx, ids);
+            let t = target_of(row);
+            if WRITE_GRAD {
+                for (var c = ids.lid; c < classes; c += WG) {
+                    let i = base + c * stride;
+                    store_grad(i, grad_at(c, load_logits(i), t, rs.m, rs.log1p_r, rs.extra.x, scale));
+                }
+            }
+            if ids.lid == 0u {
+                let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra);
+                loss_acc += l;
+                den_acc += denominator_of(t);
+                if WRITE_OUT {
+                    store_out(row, l);
+                }
             }
         }
         if ids.lid == 0u {
-            let l = row_loss(base, t, rs.m, rs.log1p_r, rs.extra);
+            write_partials(tile, loss_acc, den_acc);
+        }
+    }
+}
+
+// One invocation per row: a tile's rows across the workgroup, which then sums them; tiles
+// in a grid-stride loop.
+@compute @workgroup_size(WG)
+fn ce_small(ids: Ids, group: Group) {
+    let classes = params.classes;
+    let stride = params.inner;
+    let scale = grad_scale();
+    var kept = vec2<f32>(0.0);
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var loss_acc = 0.0;
+        var den_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span + ids.lid; row < end; row += WG) {
+            let base = row_base(row);
+            var st = stats_start();
+            var wx = vec2<f32>(0.0);
+            for (var c = 0u; c < classes; c++) {
+                let v = load_logits(base + c * stride);
+                if SMOOTHED {
+                    wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
+                }
+                st = stats_push(st, v);
+            }
+            let log1p_r = row_log1p(st.r, st.m);
+            let t = target_of(row);
+            if WRITE_GRAD {
+                for (var c = 0u; c < classes; c++) {
+                    let i = base + c * stride;
+                    store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, wx.x, scale));
+                }
+            }
+            let l = row_loss(base, t, st.m, log1p_r, wx);
             loss_acc += l;
             den_acc += denominator_of(t);
             if WRITE_OUT {
                 store_out(row, l);
             }
         }
+        kept = end_tile(ids, tile, loss_acc, den_acc);
     }
-    if ids.lid == 0u {
-        write_partials(group, loss_acc, den_acc);
-    }
-}
-
-// One invocation per row, rows in a grid-stride loop; the workgroup then sums its rows.
-@compute @workgroup_size(WG)
-fn ce_small(ids: Ids, group: Group) {
-    let classes = params.classes;
-    let stride = params.inner;
-    let scale = grad_scale();
-    var loss_acc = 0.0;
-    var den_acc = 0.0;
-    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
-        let base = row_base(row);
-        var st = stats_start();
-        var wx = vec2<f32>(0.0);
-        for (var c = 0u; c < classes; c++) {
-            let v = load_logits(base + c * stride);
-            if SMOOTHED {
-                wx = centered_push(wx, st.m, max(st.m, v), weight_of(c), v);
-            }
-            st = stats_push(st, v);
-        }
-        let log1p_r = row_log1p(st.r, st.m);
-        let t = target_of(row);
-        if WRITE_GRAD {
-            for (var c = 0u; c < classes; c++) {
-                let i = base + c * stride;
-                store_grad(i, grad_at(c, load_logits(i), t, st.m, log1p_r, wx.x, scale));
-            }
-        }
-        let l = row_loss(base, t, st.m, log1p_r, wx);
-        loss_acc += l;
-        den_acc += denominator_of(t);
-        if WRITE_OUT {
-            store_out(row, l);
-        }
-    }
-    let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
-    if ids.lid == 0u {
-        write_partials(group, total.x, total.y);
-    }
+    end_tiles(ids, kept);
 }
 
 // Negative log-likelihood: `logits` holds log-probabilities; loss = -w[y] * logp[y].
 @compute @workgroup_size(WG)
 fn nll_rows(ids: Ids, group: Group) {
     let scale = grad_scale();
-    var loss_acc = 0.0;
-    var den_acc = 0.0;
-    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
-        let base = row_base(row);
-        let t = target_of(row);
-        var l = 0.0;
-        if t >= 0 {
-            l = -weight_of(u32(t)) * load_logits(base + u32(t) * params.inner);
+    var kept = vec2<f32>(0.0);
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var loss_acc = 0.0;
+        var den_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span + ids.lid; row < end; row += WG) {
+            let base = row_base(row);
+            let t = target_of(row);
+            var l = 0.0;
+            if t >= 0 {
+                l = -weight_of(u32(t)) * load_logits(base + u32(t) * params.inner);
+            }
+            // The host zeroes the gradient before this pass: only the label's element is set.
+            if WRITE_GRAD && t >= 0 {
+                store_grad(base + u32(t) * params.inner, -scale * weight_of(u32(t)));
+            }
+            loss_acc += l;
+            den_acc += denominator_of(t);
+            if WRITE_OUT {
+                store_out(row, l);
+            }
         }
-        // The host zeroes the gradient before this pass: only the label's element is set.
-        if WRITE_GRAD && t >= 0 {
-            store_grad(base + u32(t) * params.inner, -scale * weight_of(u32(t)));
-        }
-        loss_acc += l;
-        den_acc += denominator_of(t);
-        if WRITE_OUT {
-            store_out(row, l);
-        }
+        kept = end_tile(ids, tile, loss_acc, den_acc);
     }
-    let total = workgroup_sum(vec4<f32>(loss_acc, den_acc, 0.0, 0.0), ids);
-    if ids.lid == 0u {
-        write_partials(group, total.x, total.y);
-    }
+    end_tiles(ids, kept);
 }
 
 // Sum of w[y] over the rows that count, into the first half of `partials`.
 @compute @workgroup_size(WG)
 fn ce_denominator(ids: Ids, group: Group) {
-    var den_acc = 0.0;
-    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
-        den_acc += denominator_of(target_of(row));
-    }
-    let total = workgroup_sum(vec4<f32>(den_acc, 0.0, 0.0, 0.0), ids);
-    if ids.lid == 0u {
-        partials[params.partial_base + group.id.x] = total.x;
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var den_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span + ids.lid; row < end; row += WG) {
+            den_acc += denominator_of(target_of(row));
+        }
+        if LANE_PARTIALS {
+            partials[(params.partial_base + tile) * WG + ids.lid] = den_acc;
+        } else {
+            let total = workgroup_sum(vec4<f32>(den_acc, 0.0, 0.0, 0.0), ids);
+            if ids.lid == 0u {
+                partials[params.partial_base + tile] = total.x;
+            }
+        }
     }
 }
 
@@ -271,35 +330,38 @@ fn ce_probs_rows(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
-    var loss_acc = 0.0;
-    for (var row = group.id.x; row < params.rows; row += group.count.x) {
-        let base = row_base(row);
-        var st = stats_start();
-        var ad = vec2<f32>(0.0);
-        for (var c = ids.lid; c < classes; c += WG) {
-            let i = base + c * stride;
-            let v = load_logits(i);
-            ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
-            st = stats_push(st, v);
-        }
-        let rs = workgroup_stats(st, ad, ids);
-        if WRITE_GRAD {
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var loss_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span; row < end; row++) {
+            let base = row_base(row);
+            var st = stats_start();
+            var ad = vec2<f32>(0.0);
             for (var c = ids.lid; c < classes; c += WG) {
                 let i = base + c * stride;
-                let p = softmax_at(load_logits(i), rs.m, rs.log1p_r);
-                store_grad(i, scale * (rs.extra.x * p - target_weight(c, i)));
+                let v = load_logits(i);
+                ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
+                st = stats_push(st, v);
+            }
+            let rs = workgroup_stats(st, ad, ids);
+            if WRITE_GRAD {
+                for (var c = ids.lid; c < classes; c += WG) {
+                    let i = base + c * stride;
+                    let p = softmax_at(load_logits(i), rs.m, rs.log1p_r);
+                    store_grad(i, scale * (rs.extra.x * p - target_weight(c, i)));
+                }
+            }
+            if ids.lid == 0u {
+                let l = probs_loss(rs.log1p_r, rs.extra);
+                loss_acc += l;
+                if WRITE_OUT {
+                    store_out(row, l);
+                }
             }
         }
         if ids.lid == 0u {
-            let l = probs_loss(rs.log1p_r, rs.extra);
-            loss_acc += l;
-            if WRITE_OUT {
-                store_out(row, l);
-            }
+            write_partials(tile, loss_acc, 0.0);
         }
-    }
-    if ids.lid == 0u {
-        write_partials(group, loss_acc, 0.0);
     }
 }
 
@@ -309,33 +371,35 @@ fn ce_probs_small(ids: Ids, group: Group) {
     let classes = params.classes;
     let stride = params.inner;
     let scale = grad_scale();
-    var loss_acc = 0.0;
-    for (var row = group.id.x * WG + ids.lid; row < params.rows; row += group.count.x * WG) {
-        let base = row_base(row);
-        var st = stats_start();
-        var ad = vec2<f32>(0.0);
-        for (var c = 0u; c < classes; c++) {
-            let i = base + c * stride;
-            let v = load_logits(i);
-            ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
-            st = stats_push(st, v);
-        }
-        let log1p_r = row_log1p(st.r, st.m);
-        if WRITE_GRAD {
+    var kept = vec2<f32>(0.0);
+    for (var tile = group.id.x; tile < params.tiles; tile += group.count.x) {
+        var loss_acc = 0.0;
+        let end = min((tile + 1u) * params.span, params.rows);
+        for (var row = tile * params.span + ids.lid; row < end; row += WG) {
+            let base = row_base(row);
+            var st = stats_start();
+            var ad = vec2<f32>(0.0);
             for (var c = 0u; c < classes; c++) {
                 let i = base + c * stride;
-                let p = softmax_at(load_logits(i), st.m, log1p_r);
-                store_grad(i, scale * (ad.x * p - target_weight(c, i)));
+                let v = load_logits(i);
+                ad = centered_push(ad, st.m, max(st.m, v), target_weight(c, i), v);
+                st = stats_push(st, v);
+            }
+            let log1p_r = row_log1p(st.r, st.m);
+            if WRITE_GRAD {
+                for (var c = 0u; c < classes; c++) {
+                    let i = base + c * stride;
+                    let p = softmax_at(load_logits(i), st.m, log1p_r);
+                    store_grad(i, scale * (ad.x * p - target_weight(c, i)));
+                }
+            }
+            let l = probs_loss(log1p_r, ad);
+            loss_acc += l;
+            if WRITE_OUT {
+                store_out(row, l);
             }
         }
-        let l = probs_loss(log1p_r, ad);
-        loss_acc += l;
-        if WRITE_OUT {
-            store_out(row, l);
-        }
+        kept = end_tile(ids, tile, loss_acc, 0.0);
     }
-    let total = workgroup_sum(vec4<f32>(loss_acc, 0.0, 0.0, 0.0), ids);
-    if ids.lid == 0u {
-        write_partials(group, total.x, 0.0);
-    }
+    end_tiles(ids, kept);
 }

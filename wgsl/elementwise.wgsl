@@ -15,9 +15,10 @@
 //   fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
 // where pw are the elements' positive-class weights (BCE with logits; 1 when unset); it may
 // read `params` and call the NaN helpers below.
-// One pass reads x and y once, as vec4, in a grid-stride loop; it writes, as asked, the
-// per-element loss, the gradient, and one partial sum per workgroup for `finalize` (or, when
-// the whole input fits one workgroup, the result itself).
+// One pass reads x and y once, as vec4, in tiles of `span` vec4s taken in a grid-stride
+// loop over tiles; it writes, as asked, the per-element loss, the gradient, and one partial
+// sum per tile for `finalize` (or, when the whole input is one tile, the result itself).
+// A tile is summed in a fixed order whatever the grid (plan.rs, `Tiling`).
 // Tensors are padded to a multiple of four elements; lanes past `n` count as zero.
 
 struct ElementwiseParams {
@@ -30,12 +31,18 @@ struct ElementwiseParams {
     class_offset: u32,// index in the last dimension of this chunk's first element
     divisor: f32,     // FINAL: the reduction's divisor
     first: u32,       // index of its first element, at most 2^31 - 2 (range_check.wgsl)
+    span: u32,        // vec4s in a tile
+    tiles: u32,       // tiles in this chunk: ceil(n4 / span)
 }
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch
 // a call does not take (on llvmpipe that made MSE a quarter faster than runtime flags).
 override LOG_TARGET: bool = false;   // KL divergence: targets are log-probabilities
-override FINAL: bool = false;        // one workgroup in all: write sum / divisor to partials[0]
+override FINAL: bool = false;        // one tile in all: write sum / divisor to partials[0]
+// Each invocation writes its own sum of a tile (WG partials per tile) instead of the
+// workgroup reducing the tile: no barrier inside the loop over tiles, which a software
+// adapter runs as a coroutine at a third of the speed.
+override LANE_PARTIALS: bool = false;
 
 @group(0) @binding(0) var<uniform> params: ElementwiseParams;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
@@ -53,32 +60,50 @@ fn sign_or_nan4(v: vec4<f32>) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn elementwise(ids: Ids, group: Group) {
-    var acc = vec4<f32>(0.0);
-    let stride = group.count.x * WG;
-    for (var i = group.id.x * WG + ids.lid; i < params.n4; i += stride) {
-        let xi = load_x(i);
-        let yi = load_y(i);
-        let base = 4u * i;
-        let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
-        check_range4(i, xi, yi, valid);
-        let weight = load_w(i);
-        let pw = pos_weight4(i);
-        let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
-        acc += l;
-        if WRITE_OUT {
-            store_out(i, l);
+    let span = params.span;
+    var last = vec4<f32>(0.0);
+    for (var t = group.id.x; t < params.tiles; t += group.count.x) {
+        var acc = vec4<f32>(0.0);
+        let end = min((t + 1u) * span, params.n4);
+        for (var i = t * span + ids.lid; i < end; i += WG) {
+            let xi = load_x(i);
+            let yi = load_y(i);
+            let base = 4u * i;
+            let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
+            check_range4(i, xi, yi, valid);
+            let weight = load_w(i);
+            let pw = pos_weight4(i);
+            let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
+            acc += l;
+            if WRITE_OUT {
+                store_out(i, l);
+            }
+            if WRITE_GRAD {
+                store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid));
+            }
         }
-        if WRITE_GRAD {
-            store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid));
+        if LANE_PARTIALS {
+            if !FINAL {
+                partials[(params.partial_base + t) * WG + ids.lid] = (acc.x + acc.y) + (acc.z + acc.w);
+            }
+            last = acc;
+        } else {
+            let total = workgroup_sum(acc, ids);
+            if ids.lid == 0u {
+                let sum = (total.x + total.y) + (total.z + total.w);
+                if FINAL {
+                    partials[0] = sum / params.divisor;
+                } else {
+                    partials[params.partial_base + t] = sum;
+                }
+            }
         }
     }
-    let total = workgroup_sum(acc, ids);
-    if ids.lid == 0u {
-        let sum = (total.x + total.y) + (total.z + total.w);
-        if FINAL {
-            partials[0] = sum / params.divisor;
-        } else {
-            partials[params.partial_base + group.id.x] = sum;
+    // One tile in all: its invocations' sums, reduced once the loop is over.
+    if LANE_PARTIALS && FINAL {
+        let total = workgroup_sum(last, ids);
+        if ids.lid == 0u {
+            partials[0] = ((total.x + total.y) + (total.z + total.w)) / params.divisor;
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::gpu::{
 use crate::kernels::check::{self, Meta};
 use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
-use crate::kernels::plan::{self, Chunks};
+use crate::kernels::plan::{self, Chunks, Tiling};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::reduction::Reduction;
 use crate::tensor::{StatusCheck, Tensor};
@@ -67,6 +67,9 @@ overrides! {
         "FINAL" => final_result,
         /// With `final_result`: divide by the rows' summed weights.
         "MEAN_BY_WEIGHT" => mean_by_weight,
+        /// A row per invocation: each invocation writes its sums of a tile, no workgroup
+        /// reduction per tile (a software adapter runs a barrier in a loop slowly).
+        "LANE_PARTIALS" => lane_partials,
     }
 }
 
@@ -82,6 +85,8 @@ uniform! {
         partial_count: u32,
         row_offset: u32,
         divisor: f32,
+        span: u32,
+        tiles: u32,
     }
 }
 
@@ -238,13 +243,6 @@ fn row_per_invocation(limits: &Limits, rows: usize, classes: usize, passes: usiz
         || (cpu && rows >= 256 && (classes * passes) as u64 <= plan::MAX_LOOP / 2)
 }
 
-/// Workgroups for one invocation per row, each row `work` loop iterations.
-fn per_row_groups(limits: &Limits, rows: usize, work: usize) -> u32 {
-    let vec4s = (rows * work).div_ceil(4).max(rows.div_ceil(64)) as u64;
-    let groups = plan::workgroups_for(limits, vec4s) as u64;
-    plan::clamp_groups(limits, groups.max(plan::loop_floor((rows * work) as u64)))
-}
-
 /// Logits `[N, C, d…]` seen as `rows = N·d…` rows of `classes` values `inner = d…` apart.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RowShape {
@@ -281,17 +279,97 @@ fn row_shape(op: &str, logits: Meta) -> Result<RowShape> {
     }
 }
 
-/// One pass over the chunks: its entry point, constants, and workgroups per chunk.
+/// One pass over the chunks: its entry point, constants, tiles, and workgroups per chunk.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pass {
     pub entry: ClassEntry,
     pub overrides: ClassOverrides,
+    /// Tiles of rows, whose partial sums `finalize` adds up.
+    pub tiling: Tiling,
+    /// Tiles in all.
+    pub tiles: u32,
+    /// Partial sums (of each kind: losses, denominators): one per tile, or one per
+    /// invocation of each tile (`lane_partials`).
+    pub partials: u32,
     pub groups: Vec<u32>,
 }
 
+/// How an entry point goes over rows, for [`Tiling`]: the invocations that share a row
+/// (`WG` or one) and the loop iterations a row costs each of them.
+fn row_work(entry: ClassEntry, classes: usize, passes: usize) -> (u64, u64) {
+    let (wg, passes) = (u64::from(plan::WG), passes as u64);
+    match entry {
+        ClassEntry::NllRows | ClassEntry::CeDenominator => (wg, 1),
+        ClassEntry::CeSmall | ClassEntry::CeProbsSmall => (wg, classes as u64 * passes),
+        // A whole workgroup per row: its classes, and the row's two workgroup reductions.
+        ClassEntry::CeRows | ClassEntry::CeProbsRows => (
+            1,
+            (classes as u64).div_ceil(wg) * passes + 2 * plan::REDUCE_LOOPS,
+        ),
+    }
+}
+
+/// Tiles of the rows for `entry`, each starting at a sample that a chunk may start at when the
+/// logits are split (`fit` samples to a binding, `inner` rows to a sample).
+fn row_tiling(
+    limits: &Limits,
+    entry: ClassEntry,
+    shape: &RowShape,
+    passes: usize,
+    fit: u64,
+) -> Tiling {
+    let (lanes, cost) = row_work(entry, shape.classes, passes);
+    let inner = shape.inner as u64;
+    let bytes = shape.classes as u64 * 4;
+    let mut tiling = Tiling::new(limits, shape.rows as u64, lanes, cost, bytes, fit * inner);
+    while tiling.span > 1 && samples_per_tile_start(tiling, inner) > fit {
+        tiling.span /= 2;
+    }
+    tiling
+}
+
+/// The fewest samples after which a tile starts again: `span / gcd(span, inner)`.
+fn samples_per_tile_start(tiling: Tiling, inner: u64) -> u64 {
+    let common = 1u64 << tiling.span.trailing_zeros().min(inner.trailing_zeros());
+    tiling.span / common
+}
+
 impl Pass {
-    fn total(&self) -> u32 {
-        self.groups.iter().sum()
+    fn new(
+        limits: &Limits,
+        entry: ClassEntry,
+        mut overrides: ClassOverrides,
+        tiling: Tiling,
+        (lanes, cost): (u64, u64),
+        chunk_rows: &[usize],
+    ) -> Pass {
+        let groups = chunk_rows
+            .iter()
+            .map(|&rows| tiling.workgroups(limits, tiling.tiles(rows as u64), lanes, cost))
+            .collect();
+        let tiles = chunk_rows
+            .iter()
+            .map(|&r| tiling.tiles(r as u64))
+            .sum::<u64>() as u32;
+        // A software adapter runs a barrier inside a loop as a coroutine, a third slower
+        // (lavapipe, [16384 x 1024]): there each invocation of a row per invocation writes its
+        // own sums, for `finalize`.
+        // (Unless the losses' and denominators' partial sums overflow one binding: only tests
+        // set such limits.)
+        overrides.lane_partials = lanes > 1
+            && limits.device_type == DeviceType::Cpu
+            && 2 * u64::from(tiles) * u64::from(plan::WG) * 4 <= limits.max_binding;
+        Pass {
+            entry,
+            overrides,
+            tiling,
+            tiles,
+            partials: match overrides.lane_partials {
+                true => tiles * plan::WG,
+                false => tiles,
+            },
+            groups,
+        }
     }
 }
 
@@ -379,14 +457,30 @@ fn check_options(limits: &Limits, call: &ClassCall, shape: &RowShape) -> Result<
 /// Chunks of whole samples, `(first sample, samples)`. Every tensor bound in chunks must
 /// start aligned: logits, probability targets, the f32 gradient (C·d values a sample),
 /// labels and per-row losses (d a sample).
-fn sample_chunks(limits: &Limits, logits: Meta, shape: &RowShape) -> Result<Vec<(usize, usize)>> {
+/// Samples whose logits one binding holds (as f32, the widest).
+fn samples_per_binding(limits: &Limits, shape: &RowShape) -> u64 {
+    limits.max_binding / ((shape.classes * shape.inner) as u64 * 4).max(1)
+}
+
+/// Chunks of samples whose logits fit one binding, each starting where a binding may start and
+/// where a tile of every pass (`tilings`) starts.
+fn sample_chunks(
+    limits: &Limits,
+    logits: Meta,
+    shape: &RowShape,
+    tilings: &[Tiling],
+) -> Result<Vec<(usize, usize)>> {
     let (values, row) = ((shape.classes * shape.inner) as u64, shape.inner as u64);
     let per_sample = [values * logits.dtype.size() as u64, values * 4, row * 4];
+    let align = tilings
+        .iter()
+        .map(|&t| samples_per_tile_start(t, row) as usize)
+        .fold(plan::align_units(limits, &per_sample), plan::lcm);
     let chunks = Chunks::plan(
         limits,
         shape.rows / shape.inner,
         values * 4,
-        plan::align_units(limits, &per_sample),
+        align,
         "logits",
     )?;
     Ok(chunks.iter().collect())
@@ -410,7 +504,6 @@ pub(crate) fn plan(
     let has_ignore = !probs && (target.dtype == DType::I32 || call.ignore_index >= 0);
     let smoothed = eps > 0.0;
     let (rows, classes, inner) = (shape.rows, shape.classes, shape.inner);
-    let chunks = sample_chunks(limits, logits, &shape)?;
     let passes = 1 + grad as usize;
     let small = row_per_invocation(limits, rows, classes, passes);
     let entry = match (call.kind, probs, small) {
@@ -419,11 +512,6 @@ pub(crate) fn plan(
         (RowKind::Logits, true, true) => ClassEntry::CeProbsSmall,
         (RowKind::Logits, false, false) => ClassEntry::CeRows,
         (RowKind::Logits, true, false) => ClassEntry::CeProbsRows,
-    };
-    let groups_of = |chunk_rows: usize| match (call.kind, small) {
-        (RowKind::LogProbs, _) => per_row_groups(limits, chunk_rows, 1),
-        (RowKind::Logits, true) => per_row_groups(limits, chunk_rows, classes * passes),
-        (RowKind::Logits, false) => plan::workgroup_per_row(limits, chunk_rows as u64),
     };
     let reduction = call.reduction;
     // The gradient of a mean over labels divides by the sum of the counted rows' weights,
@@ -439,28 +527,33 @@ pub(crate) fn plan(
         smoothed,
         ..ClassOverrides::default()
     };
-    let denominator = (grad_scale == GradScale::FromBuffer).then(|| Pass {
-        entry: ClassEntry::CeDenominator,
-        overrides: base,
-        groups: chunks
-            .iter()
-            .map(|&(_, len)| per_row_groups(limits, len * inner, 1))
-            .collect(),
-    });
-    let groups: Vec<u32> = chunks
-        .iter()
-        .map(|&(_, len)| groups_of(len * inner))
+    let fit = samples_per_binding(limits, &shape);
+    let main_tiling = row_tiling(limits, entry, &shape, passes, fit);
+    let den_tiling = (grad_scale == GradScale::FromBuffer)
+        .then(|| row_tiling(limits, ClassEntry::CeDenominator, &shape, 1, fit));
+    let tilings: Vec<Tiling> = [Some(main_tiling), den_tiling]
+        .into_iter()
+        .flatten()
         .collect();
-    let one_group = groups.iter().sum::<u32>() == 1 && reduction != Reduction::None;
-    let main = Pass {
+    let chunks = sample_chunks(limits, logits, &shape, &tilings)?;
+    let chunk_rows: Vec<usize> = chunks.iter().map(|&(_, len)| len * inner).collect();
+    let denominator = den_tiling.map(|tiling| {
+        let entry = ClassEntry::CeDenominator;
+        let work = row_work(entry, classes, 1);
+        Pass::new(limits, entry, base, tiling, work, &chunk_rows)
+    });
+    let mut main = Pass::new(
+        limits,
         entry,
-        overrides: ClassOverrides {
-            final_result: one_group,
-            mean_by_weight: one_group && reduction == Reduction::Mean && !probs,
-            ..base
-        },
-        groups,
-    };
+        base,
+        main_tiling,
+        row_work(entry, classes, passes),
+        &chunk_rows,
+    );
+    // One tile in all: its workgroup writes the result itself, no second pass.
+    let one_tile = main.tiles == 1 && reduction != Reduction::None;
+    main.overrides.final_result = one_tile;
+    main.overrides.mean_by_weight = one_tile && reduction == Reduction::Mean && !probs;
     Ok(ClassPlan {
         kernel: ClassRows {
             logits: lp,
@@ -556,8 +649,11 @@ fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
 }
 
 impl ClassPlan {
-    fn params(&self, first: usize, len: usize, base: u32, count: u32) -> ClassParams {
+    /// The uniform of `pass` over the chunk of `len` samples from `first` (on a tile start):
+    /// its tiles' partial sums go to the slots from `first`'s tile on.
+    fn params(&self, pass: &Pass, first: usize, len: usize) -> ClassParams {
         let s = &self.shape;
+        let span = pass.tiling.span;
         ClassParams {
             rows: (len * s.inner) as u32,
             classes: s.classes as u32,
@@ -565,9 +661,11 @@ impl ClassPlan {
             ignore_index: self.ignore_index,
             smoothing: self.smoothing,
             grad_scale: self.grad_scale,
-            partial_base: base,
-            partial_count: count,
+            partial_base: ((first * s.inner) as u64 / span) as u32,
+            partial_count: pass.partials,
             row_offset: (first * s.inner) as u32,
+            span: span as u32,
+            tiles: pass.tiling.tiles((len * s.inner) as u64) as u32,
             divisor: self.divisor,
         }
     }
@@ -580,15 +678,13 @@ impl ClassPlan {
         pass: &Pass,
         shared: &dyn Fn(usize, usize) -> Vec<(BindingDecl, Slot<'t>)>,
     ) -> Result<Tensor> {
-        let total = pass.total();
+        let total = pass.partials;
         let partials = rec.scratch(&vec![0f32; total as usize]);
-        let mut base = 0;
         for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
-            let p = rec.uniform(&self.params(first, len, base, total));
+            let p = rec.uniform(&self.params(pass, first, len));
             let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
             bindings.extend(shared(first, len));
             rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
-            base += g;
         }
         finalize::record(rec, (&partials).into(), total, Denominator::Fixed(1.0))
     }
@@ -648,8 +744,8 @@ impl ClassPlan {
             Some(pass) => Some(self.record_denominator(rec, pass, &shared)?),
             None => None,
         };
-        let total = self.main.total();
-        // One workgroup in all writes the result itself: no second pass.
+        let total = self.main.partials;
+        // One tile in all: its workgroup writes the result itself, no second pass.
         let result = match self.main.overrides.final_result {
             true => Some(Tensor::alloc(dev, &[], DType::F32, "loss")?),
             false => None,
@@ -662,9 +758,8 @@ impl ClassPlan {
                 (&scratch).into()
             }
         };
-        let mut base = 0;
         for (&(first, len), &g) in self.chunks.iter().zip(&self.main.groups) {
-            let p = rec.uniform(&self.params(first, len, base, total));
+            let p = rec.uniform(&self.params(&self.main, first, len));
             let mut bindings = vec![
                 (PARAMS, (&p).into()),
                 (LOGITS, span(logits, logit_unit, first, len)),
@@ -688,7 +783,6 @@ impl ClassPlan {
                 &bindings,
                 g,
             )?;
-            base += g;
         }
         let loss = match (&out, &result) {
             (Some(t), _) | (None, Some(t)) => t.clone(),

@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform};
+use crate::gpu::{
+    BindingDecl, DeviceType, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform,
+};
 use crate::kernels::check::{self, Meta};
 use crate::kernels::finalize::{self, Denominator};
-use crate::kernels::plan::{self, Chunks};
+use crate::kernels::plan::{self, Chunks, Tiling};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::tensor::{StatusCheck, Tensor};
 
@@ -92,8 +94,10 @@ overrides! {
     pub(crate) struct ElementwiseOverrides {
         /// KL divergence: the targets are log-probabilities.
         "LOG_TARGET" => log_target,
-        /// One workgroup in all: it writes sum / divisor, the result, itself.
+        /// One tile in all: its workgroup writes sum / divisor, the result, itself.
         "FINAL" => final_result,
+        /// Each invocation writes its sum of a tile; no workgroup reduction per tile.
+        "LANE_PARTIALS" => lane_partials,
     }
 }
 
@@ -108,6 +112,8 @@ uniform! {
         class_offset: u32,
         divisor: f32,
         first: u32,
+        span: u32,
+        tiles: u32,
     }
 }
 
@@ -289,10 +295,13 @@ impl<'a> ElementwiseCall<'a> {
 pub(crate) struct ElementwisePlan {
     pub kernel: Elementwise,
     pub overrides: ElementwiseOverrides,
+    /// How the sum runs: the same tiles for every grid and chunking.
+    pub tiling: Tiling,
     /// `(first element, elements, workgroups)` of each dispatch.
     pub chunks: Vec<(usize, usize, u32)>,
-    /// Workgroups in all: the partial sums that `finalize` adds up.
-    pub groups: u32,
+    /// The partial sums that `finalize` adds up: one per tile, or one per invocation of each
+    /// tile (`lane_partials`).
+    pub partials: u32,
     /// The size of the input's last dimension (the length of `pos_weight`).
     classes: usize,
     delta: f32,
@@ -335,16 +344,35 @@ pub(crate) fn plan(
         }
         check::one_binding(limits, pw, "pos_weight")?;
     }
-    // Chunk starts aligned for the narrowest element (2 bytes), so for every input.
-    let align = plan::align_units(limits, &[2]);
+    // Work items are vec4s: 16 bytes of the widest input.
+    let tiling = Tiling::new(
+        limits,
+        input.len().div_ceil(4) as u64,
+        plan::WG.into(),
+        1,
+        16,
+        limits.max_binding / 16,
+    );
+    // Chunks start on a tile, and aligned for the narrowest element (2 bytes), so for every
+    // input.
+    let align = plan::lcm(plan::align_units(limits, &[2]), 4 * tiling.span as usize);
     let chunks: Vec<(usize, usize, u32)> = Chunks::plan(limits, input.len(), 4, align, "input")?
         .iter()
         .map(|(first, len)| {
-            let groups = plan::workgroups_for(limits, len.div_ceil(4) as u64);
-            (first, len, groups)
+            let tiles = tiling.tiles(len.div_ceil(4) as u64);
+            (
+                first,
+                len,
+                tiling.workgroups(limits, tiles, plan::WG.into(), 1),
+            )
         })
         .collect();
-    let groups = chunks.iter().map(|c| c.2).sum();
+    let tiles = tiling.tiles(input.len().div_ceil(4) as u64) as u32;
+    // A software adapter runs a barrier inside a loop as a coroutine, at a third of the speed
+    // (lavapipe, MSE 16M): there each invocation writes its own sums, for `finalize`.
+    // (Unless that many partial sums overflow one binding: only tests set such limits.)
+    let lane_partials = limits.device_type == DeviceType::Cpu
+        && u64::from(tiles) * u64::from(plan::WG) * 4 <= limits.max_binding;
     Ok(ElementwisePlan {
         kernel: Elementwise {
             math: call.math,
@@ -357,11 +385,16 @@ pub(crate) fn plan(
         },
         overrides: ElementwiseOverrides {
             log_target: call.log_target,
-            // One workgroup in all writes the result itself: no second pass.
-            final_result: call.divisor.is_some() && groups == 1,
+            // One tile in all: its workgroup writes the result itself, no second pass.
+            final_result: call.divisor.is_some() && tiles == 1,
+            lane_partials,
         },
+        tiling,
         chunks,
-        groups,
+        partials: match lane_partials {
+            true => tiles * plan::WG,
+            false => tiles,
+        },
         classes,
         delta: call.delta,
         divisor: call.divisor,
@@ -369,14 +402,15 @@ pub(crate) fn plan(
 }
 
 impl ElementwisePlan {
-    /// The uniform of the chunk of `len` elements from `first`, whose partial sums start at
-    /// `partial_base`.
-    fn params(&self, first: usize, len: usize, partial_base: u32) -> ElementwiseParams {
+    /// The uniform of the chunk of `len` elements from `first` (on a tile boundary): its
+    /// tiles' partial sums go to the slots from `first`'s tile on.
+    fn params(&self, first: usize, len: usize) -> ElementwiseParams {
+        let span = self.tiling.span as usize;
         let divisor = self.divisor.unwrap_or(1.0);
         ElementwiseParams {
             n: len as u32,
             n4: len.div_ceil(4) as u32,
-            partial_base,
+            partial_base: (first / 4 / span) as u32,
             grad_scale: match self.divisor {
                 Some(d) => 1.0 / d,
                 None => 1.0,
@@ -386,6 +420,8 @@ impl ElementwisePlan {
             class_offset: (first % self.classes) as u32,
             divisor,
             first: first.min(LAST_FLAGGED as usize) as u32,
+            span: self.tiling.span as u32,
+            tiles: self.tiling.tiles(len.div_ceil(4) as u64) as u32,
         }
     }
 
@@ -421,7 +457,7 @@ impl ElementwisePlan {
         let partials: Slot = match &result {
             Some(t) => t.whole(),
             None => {
-                scratch = rec.scratch(&vec![0f32; self.groups as usize]);
+                scratch = rec.scratch(&vec![0f32; self.partials as usize]);
                 (&scratch).into()
             }
         };
@@ -433,9 +469,8 @@ impl ElementwisePlan {
             }
             false => None,
         };
-        let mut partial_base = 0;
         for &(first, len, groups) in &self.chunks {
-            let params = rec.uniform(&self.params(first, len, partial_base));
+            let params = rec.uniform(&self.params(first, len));
             let mut bindings = vec![
                 (PARAMS, (&params).into()),
                 (X, input.slot(first, len)),
@@ -457,14 +492,13 @@ impl ElementwisePlan {
                 &bindings,
                 groups,
             )?;
-            partial_base += groups;
         }
         let loss = match (&out, &result) {
             (Some(t), _) | (None, Some(t)) => t.clone(),
             (None, None) => finalize::record(
                 rec,
                 partials,
-                self.groups,
+                self.partials,
                 Denominator::Fixed(self.divisor.unwrap_or(1.0)),
             )?,
         };

@@ -2,7 +2,7 @@
 //! than one storage binding is split into chunks, from the device's [`Limits`].
 
 use crate::error::{Error, Result};
-use crate::gpu::Limits;
+use crate::gpu::{DeviceType, Limits};
 
 /// Invocations per workgroup: `WG` in `wgsl/reduce_*.wgsl`.
 pub(crate) const WG: u32 = 256;
@@ -27,13 +27,123 @@ pub(crate) fn workgroups_for(limits: &Limits, items: u64) -> u32 {
     )
 }
 
-/// Workgroups for one workgroup per row (rows in a grid-stride loop).
-pub(crate) fn workgroup_per_row(limits: &Limits, rows: u64) -> u32 {
-    let floor = rows.div_ceil(MAX_LOOP);
-    clamp_groups(
-        limits,
-        rows.min(limits.grid.max_workgroups as u64).max(floor),
-    )
+/// Loop iterations one workgroup reduction may take, per invocation: a subgroup reduction
+/// sums one slot per subgroup (64 with subgroups of 4, lavapipe's narrowest), a tree takes
+/// log2(WG) = 8 levels.
+pub(crate) const REDUCE_LOOPS: u64 = 64;
+
+/// How large tiles are on a kind of processor. A GPU wants many tiles in flight (each tile's
+/// reduction is cheap); a software adapter pays about 0.1 ms for each workgroup reduction on
+/// lavapipe, so it wants few tiles, each a long stretch of work per invocation.
+/// The most bytes of its input a tile covers: a quarter of the smallest binding limit WebGPU
+/// allows (128 MiB), so whole tiles fit every chunk. Only a smaller limit (which tests set,
+/// to force chunks) shrinks tiles, and then the sums' order.
+const MAX_TILE_BYTES: u64 = 32 << 20;
+
+struct TileRule {
+    /// Tiles a pass aims at, where the input allows.
+    target_tiles: u64,
+    /// Loop iterations an invocation spends on a tile at least (so a small input is one tile
+    /// and one pass).
+    min_work: u64,
+    /// Work items per invocation in a tile at most (added in sequence, so also a bound on
+    /// the rounding error).
+    max_items: u64,
+}
+
+fn tile_rule(device_type: DeviceType) -> TileRule {
+    match device_type {
+        DeviceType::Cpu => TileRule {
+            target_tiles: 16,
+            min_work: 256,
+            // Each invocation adds up to this many terms one after the other: at 8192, MSE
+            // over a billion elements lost 2e-5 of its sum.
+            max_items: 1024,
+        },
+        _ => TileRule {
+            target_tiles: 1024,
+            min_work: 4,
+            max_items: 64,
+        },
+    }
+}
+
+/// How a reduction pass sums its input: in tiles of `span` work items (vec4s, rows), each
+/// summed in a fixed order (invocation `i` takes items `i`, `i + WG`, … of the tile, then a
+/// fixed workgroup reduction) into a partial sum of its own, which `finalize` adds in a fixed
+/// tree. The tile depends on the input's size alone and chunks start on tile boundaries, so
+/// the summation order, and the result's bits, are the same for every grid and chunking.
+/// (Only a binding limit too small for the tile, 256 KiB at most, shrinks it: no adapter's
+/// is, WebGPU guarantees 128 MiB, but tests set tiny ones to force chunks.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tiling {
+    /// Work items in one tile.
+    pub span: u64,
+}
+
+impl Tiling {
+    /// The tiling of a pass over `total` work items (of the whole tensor, not of a chunk)
+    /// that `lanes` invocations share (`WG`, or 1 where a workgroup takes one item at a time),
+    /// each item costing `cost` loop iterations and covering `bytes` bytes of the chunked
+    /// input, where one binding holds at most `fit` items. It depends on the input's size and
+    /// the kind of processor, never on the grid, and a tile covers at most `MAX_TILE_BYTES`,
+    /// so any binding limit of an adapter holds whole tiles.
+    pub(crate) fn new(
+        limits: &Limits,
+        total: u64,
+        lanes: u64,
+        cost: u64,
+        bytes: u64,
+        fit: u64,
+    ) -> Tiling {
+        let rule = tile_rule(limits.device_type);
+        let cost = cost.max(1);
+        // A tile's items and reduction stay within half the loop budget of an invocation.
+        let loops = (MAX_LOOP / 2 / cost).clamp(1, rule.max_items);
+        let size = (MAX_TILE_BYTES / (lanes * bytes.max(1))).max(1);
+        // Powers of two, so the tilings of two passes start together every max(span)
+        // items and chunks can start on both.
+        let max = 1 << loops.min(size).ilog2();
+        let min = rule.min_work.div_ceil(cost).next_power_of_two().min(max);
+        let items = total
+            .div_ceil(lanes * rule.target_tiles)
+            .next_power_of_two()
+            .clamp(min, max);
+        let span = match items * lanes {
+            span if span <= fit => span,
+            // The largest power of two that fits.
+            _ => 1 << fit.max(1).ilog2(),
+        };
+        Tiling { span }
+    }
+
+    /// Tiles over `items` work items.
+    pub(crate) fn tiles(self, items: u64) -> u64 {
+        items.div_ceil(self.span)
+    }
+
+    /// Workgroups for a pass over `tiles` tiles of items costing `cost` loop iterations each,
+    /// `lanes` invocations to an item (as in [`Tiling::new`]): as the device's
+    /// [`Grid`](crate::Grid) asks for their work, at most one per tile, and enough that no
+    /// invocation loops more than `MAX_LOOP` times (its tiles' items and reductions).
+    pub(crate) fn workgroups(self, limits: &Limits, tiles: u64, lanes: u64, cost: u64) -> u32 {
+        let grid = limits.grid;
+        let work = tiles * self.span * cost.max(1) * (WG as u64 / lanes);
+        let groups = work
+            .div_ceil(grid.items_per_invocation.max(1) as u64 * WG as u64)
+            .min(grid.max_workgroups as u64)
+            .min(tiles);
+        let per_tile = self.span.div_ceil(lanes) * cost.max(1) + REDUCE_LOOPS;
+        clamp_groups(limits, groups.max((tiles * per_tile).div_ceil(MAX_LOOP)))
+    }
+}
+
+/// The least common multiple of two chunk alignments.
+pub(crate) fn lcm(a: usize, b: usize) -> usize {
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    a / gcd(a, b).max(1) * b
 }
 
 /// At least as many workgroups as keep each invocation within `MAX_LOOP` iterations, when

@@ -136,7 +136,9 @@ fn long_rows_go_to_whole_workgroups_and_probabilities_to_their_entry() {
 #[test]
 fn class_rows_are_chunked_by_whole_samples() {
     // [8, 10, 4] f32: one sample is 160 bytes of logits and 16 of labels, both multiples of
-    // the 16-byte alignment, so any sample may start a chunk; 1024 bytes hold 6.
+    // the 16-byte alignment, so any sample may start a binding; 1024 bytes hold 6 samples, 24
+    // rows. Chunks also start on a tile of rows, here 16 rows (the largest power of two in
+    // 24): every 4th sample.
     let logits = meta(&[8, 10, 4], DType::F32);
     let labels = meta(&[8, 4], DType::U32);
     let limits = Limits {
@@ -144,7 +146,8 @@ fn class_rows_are_chunked_by_whole_samples() {
         ..cpu(1024)
     };
     let plan = class_rows::plan(&limits, &ce(Reduction::Sum), logits, labels, false).unwrap();
-    assert_eq!(plan.chunks, vec![(0, 6), (6, 2)]);
+    assert_eq!(plan.main.tiling.span, 16);
+    assert_eq!(plan.chunks, vec![(0, 4), (4, 4)]);
     assert_eq!(plan.shape.rows, 32);
 }
 
@@ -176,4 +179,37 @@ fn one_sample_that_fits_a_binding_is_one_chunk() {
         Err(Error::TooLarge { bytes, .. }) => assert_eq!(bytes, 160_000_000),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn tiles_depend_on_the_input_and_the_processor_not_on_the_grid() {
+    use crate::kernels::plan::Tiling;
+    let gpu = Limits {
+        grid: Grid::for_device_type(DeviceType::DiscreteGpu),
+        device_type: DeviceType::DiscreteGpu,
+        ..cpu(1 << 27)
+    };
+    let sizes = [1u64, 1000, 1 << 20, (1 << 28) + 3];
+    for base in [cpu(1 << 27), gpu] {
+        for total in sizes {
+            let tiling = |grid: Grid| {
+                let limits = Limits { grid, ..base };
+                Tiling::new(&limits, total, 256, 1, 16, limits.max_binding / 16)
+            };
+            let t = tiling(base.grid);
+            for (items_per_invocation, max_workgroups) in [(1, 65_535), (256, 1), (8, 300)] {
+                let grid = Grid {
+                    items_per_invocation,
+                    max_workgroups,
+                };
+                assert_eq!(tiling(grid), t, "{total} items, {grid:?}");
+            }
+            // Powers of two, within a quarter of WebGPU's least binding limit.
+            assert!(t.span.is_power_of_two() && t.span * 16 <= 32 << 20, "{t:?}");
+        }
+    }
+    // A GPU gets many small tiles, a software adapter few large ones.
+    let n = 1 << 24;
+    let on = |l: &Limits| Tiling::new(l, n, 256, 1, 16, 1 << 23).tiles(n);
+    assert_eq!((on(&gpu), on(&cpu(1 << 27))), (1024, 64));
 }
