@@ -32,14 +32,14 @@ pub(crate) fn workgroups_for(limits: &Limits, items: u64) -> u32 {
 /// log2(WG) = 8 levels.
 pub(crate) const REDUCE_LOOPS: u64 = 64;
 
-/// How large tiles are on a kind of processor. A GPU wants many tiles in flight (each tile's
-/// reduction is cheap); a software adapter pays about 0.1 ms for each workgroup reduction on
-/// lavapipe, so it wants few tiles, each a long stretch of work per invocation.
 /// The most bytes of its input a tile covers: a quarter of the smallest binding limit WebGPU
 /// allows (128 MiB), so whole tiles fit every chunk. Only a smaller limit (which tests set,
 /// to force chunks) shrinks tiles, and then the sums' order.
 const MAX_TILE_BYTES: u64 = 32 << 20;
 
+/// How large tiles are on a kind of processor. A GPU wants many tiles in flight (each tile's
+/// reduction is cheap); a software adapter pays about 0.1 ms for each workgroup reduction on
+/// lavapipe, so it wants few tiles, each a long stretch of work per invocation.
 struct TileRule {
     /// Tiles a pass aims at, where the input allows.
     target_tiles: u64,
@@ -69,11 +69,12 @@ fn tile_rule(device_type: DeviceType) -> TileRule {
 }
 
 /// How a reduction pass sums its input: in tiles of `span` work items (vec4s, rows), each
-/// summed in a fixed order (invocation `i` takes items `i`, `i + WG`, … of the tile, then a
-/// fixed workgroup reduction) into a partial sum of its own, which `finalize` adds in a fixed
-/// tree. The tile depends on the input's size alone and chunks start on tile boundaries, so
-/// the summation order, and the result's bits, are the same for every grid and chunking.
-/// (Only a binding limit too small for the tile, 256 KiB at most, shrinks it: no adapter's
+/// summed in a fixed order (invocation `i` takes items `i`, `i + WG`, … of the tile; then a
+/// fixed workgroup reduction, or on a software adapter each invocation's own partial) into
+/// partial sums of its own, which `finalize` adds in a fixed tree. The tile depends on the
+/// input's size and the kind of processor alone, and chunks start on tile boundaries, so the
+/// summation order, and the result's bits, are the same for every grid and chunking. (Only a
+/// binding limit too small for a tile, which covers 32 MiB at most, shrinks it: no adapter's
 /// is, WebGPU guarantees 128 MiB, but tests set tiny ones to force chunks.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Tiling {
