@@ -193,7 +193,8 @@ impl<'d, 'e> Recorder<'d, 'e> {
         if let Some((a, b)) = aliased(&ranges) {
             // WebGPU rejects such a dispatch, and drivers that accept it race.
             return Err(Error::Gpu(format!(
-                "internal error: {kernel:?}::{} binds one buffer range as both {} and {},                  one of them writable",
+                "internal error: {kernel:?}::{} binds one buffer range as both {} and {}, \
+                 one of them writable",
                 entry.name(),
                 bindings[a].0.name,
                 bindings[b].0.name,
