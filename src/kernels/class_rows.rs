@@ -351,23 +351,14 @@ impl Pass {
             .iter()
             .map(|&r| tiling.tiles(r as u64))
             .sum::<u64>() as u32;
-        // A software adapter runs a barrier inside a loop as a coroutine, a third slower
-        // (lavapipe, [16384 x 1024]): there each invocation of a row per invocation writes its
-        // own sums, for `finalize`.
-        // (Unless the losses' and denominators' partial sums overflow one binding: only tests
-        // set such limits.)
-        overrides.lane_partials = lanes > 1
-            && limits.device_type == DeviceType::Cpu
-            && 2 * u64::from(tiles) * u64::from(plan::WG) * 4 <= limits.max_binding;
+        // Where a row takes one invocation; the losses' and denominators' partial sums.
+        overrides.lane_partials = lanes > 1 && plan::lane_partials(limits, tiles, 2);
         Pass {
             entry,
             overrides,
             tiling,
             tiles,
-            partials: match overrides.lane_partials {
-                true => tiles * plan::WG,
-                false => tiles,
-            },
+            partials: plan::partial_slots(tiles, overrides.lane_partials),
             groups,
         }
     }

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::gpu::{
-    BindingDecl, DeviceType, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform,
-};
+use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform};
 use crate::kernels::check::{self, Meta};
 use crate::kernels::finalize::{self, Denominator};
 use crate::kernels::plan::{self, Chunks, Tiling};
@@ -368,11 +366,7 @@ pub(crate) fn plan(
         })
         .collect();
     let tiles = tiling.tiles(input.len().div_ceil(4) as u64) as u32;
-    // A software adapter runs a barrier inside a loop as a coroutine, at a third of the speed
-    // (lavapipe, MSE 16M): there each invocation writes its own sums, for `finalize`.
-    // (Unless that many partial sums overflow one binding: only tests set such limits.)
-    let lane_partials = limits.device_type == DeviceType::Cpu
-        && u64::from(tiles) * u64::from(plan::WG) * 4 <= limits.max_binding;
+    let lane_partials = plan::lane_partials(limits, tiles, 1);
     Ok(ElementwisePlan {
         kernel: Elementwise {
             math: call.math,
@@ -391,10 +385,7 @@ pub(crate) fn plan(
         },
         tiling,
         chunks,
-        partials: match lane_partials {
-            true => tiles * plan::WG,
-            false => tiles,
-        },
+        partials: plan::partial_slots(tiles, lane_partials),
         classes,
         delta: call.delta,
         divisor: call.divisor,

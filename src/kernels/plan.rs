@@ -139,6 +139,25 @@ impl Tiling {
     }
 }
 
+/// Whether each invocation of a pass writes its own partial sum of a tile, `kinds` kinds of
+/// them (losses, denominators), instead of its workgroup reducing the tile: on a software
+/// adapter, which runs a barrier inside a loop as a coroutine, a third slower (lavapipe, MSE
+/// 16M and cross-entropy [16384 x 1024]); unless the `tiles` tiles' partial sums would
+/// overflow one binding (only tests set such limits).
+pub(crate) fn lane_partials(limits: &Limits, tiles: u32, kinds: u64) -> bool {
+    limits.device_type == DeviceType::Cpu
+        && kinds * u64::from(tiles) * u64::from(WG) * 4 <= limits.max_binding
+}
+
+/// The partial sums of one kind that `tiles` tiles write: one per tile, or one per invocation
+/// of each tile ([`lane_partials`]).
+pub(crate) fn partial_slots(tiles: u32, lane_partials: bool) -> u32 {
+    match lane_partials {
+        true => tiles * WG,
+        false => tiles,
+    }
+}
+
 /// The least common multiple of two chunk alignments.
 pub(crate) fn lcm(a: usize, b: usize) -> usize {
     fn gcd(a: usize, b: usize) -> usize {
