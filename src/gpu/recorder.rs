@@ -1,8 +1,9 @@
 //! Recording the passes of one loss call into one command encoder, and turning wgpu errors
 //! into ours.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use std::sync::{Arc, MutexGuard, PoisonError};
 
 use wgpu::util::DeviceExt;
 
@@ -54,6 +55,8 @@ impl Encoding<'_> {
 /// scopes, so a mistake comes back as [`Error::Gpu`] instead of aborting the process.
 pub(crate) struct Recorder<'d, 'e> {
     dev: &'d Device,
+    /// This call's turn on a device whose calls record one at a time (GL), until submitted.
+    turn: Option<MutexGuard<'d, ()>>,
     encoder: Encoding<'e>,
     /// Catches what goes wrong while recording and submitting.
     scope: ErrorScope,
@@ -71,6 +74,10 @@ impl<'d, 'e> Recorder<'d, 'e> {
     pub(crate) fn new(dev: &'d Device, destination: Destination<'e>) -> Result<Self> {
         dev.check_alive()?;
         let gpu = &dev.gpu;
+        let turn = gpu
+            .one_call_at_a_time
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
         let scope = gpu.scopes.push();
         let mut submission = None;
         let (encoder, timer) = match destination {
@@ -93,6 +100,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
         };
         Ok(Recorder {
             dev,
+            turn,
             encoder,
             scope,
             taken: Vec::new(),
@@ -264,6 +272,7 @@ impl<'d, 'e> Recorder<'d, 'e> {
             }
             gpu.queue.submit([encoder.finish()]);
         }
+        drop(self.turn);
         for buffer in self.taken {
             gpu.memory.recycle_scratch(buffer);
         }
