@@ -448,8 +448,48 @@ fn first_failed_check(tensors: &[&Tensor], bytes: &[u8]) -> Option<(Arc<dyn Stat
     })
 }
 
-/// Starts reading the bytes that explain a set status word.
+/// Starts reading the bytes that explain a set status word; a word that names no element of
+/// its tensor (the GPU wrote it wrongly) is an error, not an out-of-bounds copy.
 fn stage_detail(check: &dyn StatusCheck, word: u32) -> Result<Staged> {
     let (tensor, offset, size) = check.detail(word);
+    if offset.saturating_add(size) > tensor.buffer().size() {
+        return Err(Error::Gpu(format!(
+            "the status word {word:#010x} names byte {offset} of a {}-byte tensor: \
+             the GPU wrote a wrong value",
+            tensor.buffer().size()
+        )));
+    }
     tensor.device().stage(&[(tensor.buffer(), offset, size)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A check whose detail lies past its tensor's end, as a corrupt status word would give.
+    struct Corrupt(Tensor);
+
+    impl StatusCheck for Corrupt {
+        fn word(&self) -> &Tensor {
+            &self.0
+        }
+        fn detail(&self, word: u32) -> (&Tensor, u64, u64) {
+            (&self.0, u64::from(word) * 4, 4)
+        }
+        fn error(&self, _: u32, _: &[u8]) -> Error {
+            Error::Empty("unreachable in this test")
+        }
+    }
+
+    #[test]
+    fn a_status_word_past_its_tensor_is_an_error_not_a_wgpu_fault() {
+        let dev = Device::new().expect("no adapter for the GPU tests");
+        let t = Tensor::from_slice(&dev, &[1.0f32; 4], &[4]).unwrap();
+        let check = Corrupt(t);
+        assert!(stage_detail(&check, 3).is_ok());
+        let err = stage_detail(&check, 0x7f80_0000)
+            .err()
+            .expect("read past the tensor");
+        assert!(err.to_string().contains("0x7f800000"), "{err}");
+    }
 }
