@@ -4,6 +4,7 @@
 // the same Arc-shared types serve both.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+mod calibrate;
 mod dtype;
 mod error;
 mod gpu;
@@ -13,6 +14,7 @@ mod reduction;
 pub mod shaders;
 mod tensor;
 
+pub use calibrate::Calibration;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use gpu::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, Grid, PowerPreference};

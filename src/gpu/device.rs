@@ -1,8 +1,11 @@
 //! [`Device`]: the GPU runtime a loss runs on. Its state (device, queue, limits, pools, caches,
 //! clock) is private to this layer; the kernels reach it through methods.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
+#[cfg(not(target_arch = "wasm32"))]
+use crate::calibrate;
+use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::gpu::adapter::{AdapterInfo, Backend, DeviceType};
 use crate::gpu::memory::{Allocation, Memory};
@@ -41,6 +44,11 @@ pub(super) struct Gpu {
     pub(super) scopes: Scopes,
     info: AdapterInfo,
     pub(super) limits: Limits,
+    /// The grid passes are sized by: the adapter type's default, forced by
+    /// [`DeviceOptions::grid`], or chosen by [`Device::calibrate_grid`].
+    grid: Mutex<Grid>,
+    /// The last calibration's measurements.
+    calibration: Mutex<Option<Calibration>>,
     pub(super) pipelines: PipelineCache,
     /// Scratch and tensor buffers, bind groups.
     pub(super) memory: Arc<Memory>,
@@ -153,6 +161,11 @@ impl Device {
                 }
             });
         log::info!("wgpu-loss: adapter {}", dev.info());
+        // Natively, where a call may wait: a browser's device keeps its type's default.
+        #[cfg(not(target_arch = "wasm32"))]
+        if options.grid.is_none() && !options.no_calibration {
+            dev.calibrate_grid()?;
+        }
         Ok(dev)
     }
 
@@ -193,6 +206,7 @@ impl Device {
                 .unwrap_or_else(|| Grid::for_device_type(info.device_type)),
             device_type: info.device_type,
         };
+        let grid = Mutex::new(limits.grid);
         log::debug!("wgpu-loss: {limits:?}");
         let one_call_at_a_time = (info.backend == Backend::Gl).then(Mutex::default);
         Device {
@@ -202,6 +216,8 @@ impl Device {
                 queue,
                 info,
                 limits,
+                grid,
+                calibration: Mutex::default(),
                 pipelines: PipelineCache::default(),
                 memory: Arc::default(),
                 lost: Arc::default(),
@@ -274,9 +290,66 @@ impl Device {
         self.gpu.clock.total()
     }
 
-    /// What plans need to know of this device.
-    pub(crate) fn limits(&self) -> &Limits {
-        &self.gpu.limits
+    /// Whether [`Device::time_kernels`] is on.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn kernel_time_on(&self) -> bool {
+        self.gpu.clock.is_on()
+    }
+
+    /// What plans need to know of this device, with the grid of the moment.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            grid: self.grid(),
+            ..self.gpu.limits
+        }
+    }
+
+    /// The grid this device's passes are sized by: [`DeviceOptions::grid`] where given, else
+    /// the one [`Device::calibrate_grid`] chose when the device opened, else (on the web,
+    /// for [`Device::from_wgpu`] until calibrated, or with calibration turned off) the
+    /// default for the adapter's type ([`Grid::for_device_type`]).
+    pub fn grid(&self) -> Grid {
+        *self.gpu.grid.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Times the loss kernels over a scratch input on a few candidate grids and keeps the
+    /// fastest for this device's later calls (see [`Calibration`]); devices opened natively
+    /// do it once when they open, unless told not to ([`DeviceOptions::calibrate`]) or
+    /// given a grid. Results do not depend on the grid: only speed does.
+    ///
+    /// ```
+    /// let dev = wgpu_loss::Device::new()?;
+    /// let c = dev.calibration().expect("calibrated when opened");
+    /// assert_eq!(dev.grid(), c.chosen);
+    /// println!("{c}");
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn calibrate_grid(&self) -> Result<Calibration> {
+        let calibration = calibrate::run(self)?;
+        self.set_grid(calibration.chosen);
+        log::info!("wgpu-loss: {calibration}");
+        *self
+            .gpu
+            .calibration
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(calibration.clone());
+        Ok(calibration)
+    }
+
+    /// What the last [`Device::calibrate_grid`] measured and chose, if it ran.
+    pub fn calibration(&self) -> Option<Calibration> {
+        self.gpu
+            .calibration
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sizes later calls' passes by `grid` (calibration tries candidates this way).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn set_grid(&self, grid: Grid) {
+        *self.gpu.grid.lock().unwrap_or_else(PoisonError::into_inner) = grid;
     }
 
     /// [`Error::Gpu`] once the device is lost.

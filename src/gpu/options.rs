@@ -8,8 +8,10 @@ use crate::gpu::adapter::{Backend, DeviceType, PowerPreference};
 ///
 /// A software adapter runs workgroups one after another on a few CPU threads and pays for each
 /// (~13 µs on lavapipe, ~50 µs on llvmpipe), so [`Grid::for_device_type`] gives it few, long
-/// workgroups; a GPU gets enough short ones to fill every multiprocessor. Override it with
-/// [`DeviceOptions::grid`] to tune for an adapter.
+/// workgroups; a GPU gets enough short ones to fill every multiprocessor. A device opened
+/// natively times a few grids and keeps the fastest
+/// ([`Device::calibrate_grid`](crate::Device::calibrate_grid)); [`DeviceOptions::grid`]
+/// forces one. Results are the same bits whatever the grid.
 ///
 /// ```
 /// use wgpu_loss::{DeviceType, Grid};
@@ -66,6 +68,7 @@ pub struct DeviceOptions {
     pub(crate) max_binding_size: Option<u64>,
     pub(crate) disable_subgroups: bool,
     pub(crate) grid: Option<Grid>,
+    pub(crate) no_calibration: bool,
 }
 
 impl DeviceOptions {
@@ -100,9 +103,18 @@ impl DeviceOptions {
         self
     }
 
-    /// Sizes the passes' grids this way instead of by the adapter's type.
+    /// Sizes the passes' grids this way instead of by measurement or the adapter's type.
     pub fn grid(mut self, grid: Grid) -> Self {
         self.grid = Some(grid);
+        self
+    }
+
+    /// Whether the device times a few grids when it opens and keeps the fastest
+    /// ([`Device::calibrate_grid`](crate::Device::calibrate_grid); on by default, natively):
+    /// off, it uses its type's default ([`Grid::for_device_type`]) and opens a few
+    /// milliseconds sooner.
+    pub fn calibrate(mut self, on: bool) -> Self {
+        self.no_calibration = !on;
         self
     }
 

@@ -84,7 +84,7 @@ pub(crate) fn plan(limits: &Limits, n: usize) -> Result<Vec<(usize, usize, u32)>
 /// precision.
 pub(crate) fn record(rec: &mut Recorder<'_, '_>, source: &Tensor, out: &Tensor) -> Result<()> {
     let to = Precision::of(out.dtype()).unwrap_or(Precision::F16);
-    for (first, len, groups) in plan(rec.device().limits(), source.len())? {
+    for (first, len, groups) in plan(&rec.device().limits(), source.len())? {
         let params = rec.uniform(&ConvertParams {
             n4: len.div_ceil(4) as u32,
         });

@@ -256,7 +256,7 @@ macro_rules! two_input_loss {
             ) -> Result<Tensor> {
                 let call = self.call(inputs.0)?;
                 let (x, y) = ($crate::kernels::check::Meta::of(inputs.0), $crate::kernels::check::Meta::of(inputs.1));
-                $crate::kernels::$family::plan(rec.device().limits(), &call, x, y, grads.is_some())?
+                $crate::kernels::$family::plan(&rec.device().limits(), &call, x, y, grads.is_some())?
                     .record(rec, &call, inputs.0, inputs.1, grads)
             }
 
@@ -351,7 +351,7 @@ mod arity_tests {
             grads: Option<&Self::Grads>,
         ) -> Result<Tensor> {
             let call = ElementwiseCall::new("two_mse", Pointwise::Mse, Some(1.0));
-            let limits = *rec.device().limits();
+            let limits = rec.device().limits();
             let plan = elementwise::plan(&limits, &call, Meta::of(x1), Meta::of(y), true)?;
             plan.record(rec, &call, x2, y, grads.map(|g| &g.1))?;
             plan.record(rec, &call, x1, y, grads.map(|g| &g.0))
