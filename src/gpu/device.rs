@@ -290,10 +290,17 @@ impl Device {
         self.gpu.clock.total()
     }
 
-    /// Whether [`Device::time_kernels`] is on.
+    /// Whether [`Device::time_kernels`] is on, and the kernel time so far: what calls
+    /// that must not count (calibration) put back with [`Device::restore_kernel_timing`].
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn kernel_time_on(&self) -> bool {
-        self.gpu.clock.is_on()
+    pub(crate) fn kernel_timing(&self) -> (bool, std::time::Duration) {
+        (self.gpu.clock.is_on(), self.gpu.clock.total())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn restore_kernel_timing(&self, (on, total): (bool, std::time::Duration)) {
+        self.gpu.clock.set(on);
+        self.gpu.clock.reset(total);
     }
 
     /// What plans need to know of this device, with the grid of the moment.

@@ -39,6 +39,13 @@ impl KernelClock {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 
+    /// Puts the total back to `total` (after calls the caller's sum should not count).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn reset(&self, total: Duration) {
+        let nanos = u64::try_from(total.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.store(nanos, Ordering::Relaxed);
+    }
+
     /// Waits for the timestamps [`PassTimer::resolve`] staged and adds the passes' durations,
     /// at `period` nanoseconds per tick. Natively only: timing is never on on the web
     /// ([`crate::Device::time_kernels`]), where a call cannot wait.
