@@ -93,7 +93,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let calibrated = Device::new().expect("no adapter for the benchmarks");
-    let calibration = calibrated.calibration();
+    let calibration = calibrated.calibrate_grid().ok();
     let mut devices = vec![("calibrated".to_string(), calibrated)];
     for (items, groups) in SWEEP {
         let grid = Grid {

@@ -9,9 +9,6 @@ fn main() -> Result<(), Error> {
     let dev = Device::new()?;
     println!("adapter: {}", dev.info());
     println!("subgroup reduction: {}", dev.uses_subgroups());
-    if let Some(calibration) = dev.calibration() {
-        println!("{calibration}");
-    }
     let scalar = |t: Tensor| -> Result<f32, Error> { Ok(t.to_vec::<f32>()?[0]) };
 
     let pred = Tensor::from_slice(&dev, &[2.5f32, 0.5, 2.1, 1.9], &[4])?;

@@ -4,64 +4,24 @@
 //!
 //! Safe because results do not depend on the grid: sums run in tiles fixed by the input's
 //! size (`kernels::plan::Tiling`), and a grid only says how many workgroups share them.
+//!
+//! A device opened natively calibrates at its first loss call ([`before_first_call`]), or
+//! when asked ([`Device::calibrate_grid`], defined here because it runs kernels, which the
+//! runtime in `src/gpu/` does not know). Not on the web, where a call cannot wait.
 
-use std::fmt;
-use std::time::Duration;
+#![cfg(not(target_arch = "wasm32"))]
 
-#[cfg(not(target_arch = "wasm32"))]
-use crate::gpu::DeviceType;
-use crate::gpu::Grid;
+use std::time::{Duration, Instant};
 
-/// What [`Device::calibrate_grid`](crate::Device::calibrate_grid) measured and chose.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Calibration {
-    /// The grid the device's calls now use.
-    pub chosen: Grid,
-    /// Each candidate and its best time for MSE over the scratch input (empty when the
-    /// device's binding limit is below the scratch input's size, and the default stays).
-    pub timings: Vec<(Grid, Duration)>,
-    /// Whether the times are the GPU's own (timestamp queries), else wall-clock round trips.
-    pub kernel_timestamps: bool,
-    /// Elements of the scratch input.
-    pub elements: usize,
-    /// Wall-clock time the calibration took, uploads and first compilation included.
-    pub cost: Duration,
-}
-
-impl fmt::Display for Calibration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = self.chosen;
-        write!(
-            f,
-            "grid ({} items per invocation, at most {} workgroups)",
-            g.items_per_invocation, g.max_workgroups
-        )?;
-        if self.timings.is_empty() {
-            return write!(
-                f,
-                ", the default: the binding limit is below the scratch input"
-            );
-        }
-        write!(
-            f,
-            " chosen in {:.1?} from MSE over {}:",
-            self.cost, self.elements
-        )?;
-        for (grid, t) in &self.timings {
-            write!(f, " {} workgroups {:.1?},", grid.max_workgroups, t)?;
-        }
-        let how = match self.kernel_timestamps {
-            true => "kernel timestamps",
-            false => "round trips",
-        };
-        write!(f, " ({how})")
-    }
-}
+use crate::error::Result;
+use crate::gpu::{Calibration, Destination, Device, DeviceType, Grid, Recorder};
+use crate::kernels::check::Meta;
+use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
+use crate::tensor::Tensor;
 
 /// The scratch input's elements and the workgroup caps tried on a kind of processor. The
 /// input is the smallest whose tiles number the largest cap: 4 tiles of 256K elements on a
 /// software adapter (1–3 ms a call there), 1024 tiles of 4K elements on a GPU.
-#[cfg(not(target_arch = "wasm32"))]
 fn plan(device_type: DeviceType) -> (usize, &'static [u32]) {
     match device_type {
         DeviceType::Cpu => (1 << 20, &[1, 2, 4]),
@@ -70,18 +30,11 @@ fn plan(device_type: DeviceType) -> (usize, &'static [u32]) {
 }
 
 /// Rounds of timing (each tries every candidate once).
-#[cfg(not(target_arch = "wasm32"))]
 const ROUNDS: usize = 3;
 /// After the first round, no call starts past this.
-#[cfg(not(target_arch = "wasm32"))]
 const BUDGET: Duration = Duration::from_millis(40);
 
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn run(dev: &crate::Device) -> crate::Result<Calibration> {
-    use std::time::Instant;
-
-    use crate::{Reduction, Tensor, mse_loss};
-
+fn run(dev: &Device) -> Result<Calibration> {
     let start = Instant::now();
     let default = Grid::for_device_type(dev.info().device_type);
     let (elements, caps) = plan(dev.info().device_type);
@@ -97,15 +50,14 @@ pub(crate) fn run(dev: &crate::Device) -> crate::Result<Calibration> {
         calibration.cost = start.elapsed();
         return Ok(calibration);
     }
-    let zeros = vec![0.0f32; elements];
-    let x = Tensor::from_slice(dev, &zeros, &[elements])?;
-    let y = Tensor::from_slice(dev, &zeros, &[elements])?;
+    // One tensor as both input and target: the call reads both, one upload.
+    let x = Tensor::from_slice(dev, &vec![0.0f32; elements], &[elements])?;
     let timing_before = dev.kernel_timing();
     calibration.kernel_timestamps = dev.time_kernels(true);
-    let time = |grid: Grid| -> crate::Result<Duration> {
+    let time = |grid: Grid| -> Result<Duration> {
         dev.set_grid(grid);
         let (t0, k0) = (Instant::now(), dev.kernel_time());
-        mse_loss(&x, &y, Reduction::Mean)?.to_vec::<f32>()?;
+        mse_mean(dev, &x)?.to_vec::<f32>()?;
         Ok(match calibration.kernel_timestamps {
             true => dev.kernel_time() - k0,
             false => t0.elapsed(),
@@ -147,4 +99,50 @@ pub(crate) fn run(dev: &crate::Device) -> crate::Result<Calibration> {
     dev.set_grid(calibration.chosen);
     calibration.cost = start.elapsed();
     Ok(calibration)
+}
+
+/// MSE of `x` against itself, a mean, through the element-wise kernels.
+fn mse_mean(dev: &Device, x: &Tensor) -> Result<Tensor> {
+    let call = ElementwiseCall::new("calibration", Pointwise::Mse, Some(x.len() as f32));
+    let meta = Meta::of(x);
+    let mut rec = Recorder::new(dev, Destination::Submit)?;
+    let loss = elementwise::plan(&dev.limits(), &call, meta, meta, false)?
+        .record(&mut rec, &call, x, x, None)?;
+    rec.submit()?;
+    Ok(loss)
+}
+
+/// Calibrates `dev` if it opened asking for it and no call has yet: the first loss call on
+/// a device runs this before its own work.
+pub(crate) fn before_first_call(dev: &Device) -> Result<()> {
+    if dev.take_calibration_turn() {
+        dev.calibrate_grid()?;
+    }
+    Ok(())
+}
+
+impl Device {
+    /// Times the loss kernels over a scratch input on a few candidate grids and keeps the
+    /// fastest for this device's later calls (see [`Calibration`]). A device opened natively
+    /// does it before its first loss call, unless told not to ([`DeviceOptions::calibrate`])
+    /// or given a grid; call it yourself for a device wrapped with [`Device::from_wgpu`].
+    /// Results do not depend on the grid: only speed does.
+    ///
+    /// ```
+    /// let dev = wgpu_loss::Device::new()?;
+    /// let c = dev.calibrate_grid()?;
+    /// assert_eq!(dev.grid(), c.chosen);
+    /// println!("{c}");
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    ///
+    /// [`DeviceOptions::calibrate`]: crate::DeviceOptions::calibrate
+    pub fn calibrate_grid(&self) -> Result<Calibration> {
+        // Done now, not again at the first call.
+        self.take_calibration_turn();
+        let calibration = run(self)?;
+        log::info!("wgpu-loss: {calibration}");
+        self.keep_calibration(calibration.clone());
+        Ok(calibration)
+    }
 }

@@ -14,10 +14,11 @@ mod reduction;
 pub mod shaders;
 mod tensor;
 
-pub use calibrate::Calibration;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use gpu::{AdapterInfo, Backend, Device, DeviceOptions, DeviceType, Grid, PowerPreference};
+pub use gpu::{
+    AdapterInfo, Backend, Calibration, Device, DeviceOptions, DeviceType, Grid, PowerPreference,
+};
 pub use half;
 pub use loss::Loss;
 pub use loss::bce::{BceLoss, binary_cross_entropy};

@@ -19,15 +19,19 @@ fn mse_bits(dev: &Device) -> u32 {
 }
 
 #[test]
-fn a_device_times_candidate_grids_when_it_opens_and_uses_the_fastest() {
+fn a_device_times_candidate_grids_at_its_first_call_and_uses_the_fastest() {
     let dev = Device::new().expect("no adapter for the GPU tests");
+    let default = Grid::for_device_type(dev.info().device_type);
+    assert_eq!((dev.grid(), dev.calibration()), (default, None));
+    let x = Tensor::from_slice(&dev, &[1.0f32, 2.0], &[2]).unwrap();
+    let loss = mse_loss(&x, &x, Reduction::Sum).unwrap();
+    assert_eq!(loss.to_vec::<f32>().unwrap(), [0.0]);
     let c = dev
         .calibration()
-        .expect("a natively opened device calibrates");
+        .expect("a natively opened device calibrates at its first call");
     assert_eq!(dev.grid(), c.chosen);
     assert!(c.timings.len() >= 3, "{c}");
     assert!(c.timings.iter().all(|(_, t)| !t.is_zero()), "{c}");
-    let default = Grid::for_device_type(dev.info().device_type);
     let (fastest, _) = *c.timings.iter().min_by_key(|(_, t)| *t).unwrap();
     // The fastest candidate, or the default where the fastest was the largest cap tried
     // (the default caps larger inputs no lower).
@@ -39,6 +43,10 @@ fn a_device_times_candidate_grids_when_it_opens_and_uses_the_fastest() {
     assert_eq!(c.chosen.items_per_invocation, default.items_per_invocation);
     assert!(c.cost >= c.timings.iter().map(|(_, t)| *t).sum(), "{c}");
     assert!(c.to_string().contains("workgroups"), "{c}");
+    // The calibration's kernel time is not the caller's, and it ran once.
+    assert_eq!(dev.kernel_time(), std::time::Duration::ZERO);
+    mse_loss(&x, &x, Reduction::Sum).unwrap();
+    assert_eq!(dev.calibration(), Some(c.clone()));
     // Calibrating again keeps a grid and reports it.
     let again = dev.calibrate_grid().unwrap();
     assert_eq!(dev.grid(), again.chosen);
@@ -47,13 +55,22 @@ fn a_device_times_candidate_grids_when_it_opens_and_uses_the_fastest() {
 
 #[test]
 fn a_forced_grid_or_calibration_off_skips_the_timing() {
+    let calls = |dev: &Device| {
+        let x = Tensor::from_slice(dev, &[1.0f32; 3], &[3]).unwrap();
+        mse_loss(&x, &x, Reduction::Mean)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+    };
     let forced = Grid {
         items_per_invocation: 8,
         max_workgroups: 3,
     };
     let dev = Device::with_options(DeviceOptions::new().grid(forced)).unwrap();
+    calls(&dev);
     assert_eq!((dev.grid(), dev.calibration()), (forced, None));
     let dev = Device::with_options(DeviceOptions::new().calibrate(false)).unwrap();
+    calls(&dev);
     let default = Grid::for_device_type(dev.info().device_type);
     assert_eq!((dev.grid(), dev.calibration()), (default, None));
 }
@@ -61,7 +78,8 @@ fn a_forced_grid_or_calibration_off_skips_the_timing() {
 #[test]
 fn a_binding_limit_below_the_scratch_input_keeps_the_default() {
     let dev = Device::with_options(DeviceOptions::new().max_binding_size(1 << 16)).unwrap();
-    let c = dev.calibration().expect("calibration ran");
+    let c = dev.calibrate_grid().unwrap();
+    assert_eq!(dev.calibration(), Some(c.clone()));
     assert!(c.timings.is_empty(), "{c}");
     assert_eq!(dev.grid(), Grid::for_device_type(dev.info().device_type));
     assert!(c.to_string().contains("binding limit"), "{c}");

@@ -1,13 +1,12 @@
 //! [`Device`]: the GPU runtime a loss runs on. Its state (device, queue, limits, pools, caches,
 //! clock) is private to this layer; the kernels reach it through methods.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-#[cfg(not(target_arch = "wasm32"))]
-use crate::calibrate;
-use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::gpu::adapter::{AdapterInfo, Backend, DeviceType};
+use crate::gpu::calibration::Calibration;
 use crate::gpu::memory::{Allocation, Memory};
 use crate::gpu::open;
 use crate::gpu::options::{DeviceOptions, Grid};
@@ -49,6 +48,8 @@ pub(super) struct Gpu {
     grid: Mutex<Grid>,
     /// The last calibration's measurements.
     calibration: Mutex<Option<Calibration>>,
+    /// Whether the first loss call calibrates the grid first.
+    calibration_pending: AtomicBool,
     pub(super) pipelines: PipelineCache,
     /// Scratch and tensor buffers, bind groups.
     pub(super) memory: Arc<Memory>,
@@ -162,10 +163,11 @@ impl Device {
             });
         log::info!("wgpu-loss: adapter {}", dev.info());
         // Natively, where a call may wait: a browser's device keeps its type's default.
-        #[cfg(not(target_arch = "wasm32"))]
-        if options.grid.is_none() && !options.no_calibration {
-            dev.calibrate_grid()?;
-        }
+        let calibrate = options.grid.is_none() && !options.no_calibration;
+        dev.gpu.calibration_pending.store(
+            calibrate && cfg!(not(target_arch = "wasm32")),
+            Ordering::Relaxed,
+        );
         Ok(dev)
     }
 
@@ -218,6 +220,7 @@ impl Device {
                 limits,
                 grid,
                 calibration: Mutex::default(),
+                calibration_pending: AtomicBool::new(false),
                 pipelines: PipelineCache::default(),
                 memory: Arc::default(),
                 lost: Arc::default(),
@@ -312,36 +315,29 @@ impl Device {
     }
 
     /// The grid this device's passes are sized by: [`DeviceOptions::grid`] where given, else
-    /// the one [`Device::calibrate_grid`] chose when the device opened, else (on the web,
-    /// for [`Device::from_wgpu`] until calibrated, or with calibration turned off) the
-    /// default for the adapter's type ([`Grid::for_device_type`]).
+    /// the one [`Device::calibrate_grid`] chose (before the first loss call of a device
+    /// opened natively), else the default for the adapter's type
+    /// ([`Grid::for_device_type`]): before that call, on the web, for [`Device::from_wgpu`]
+    /// until calibrated, or with calibration turned off.
     pub fn grid(&self) -> Grid {
         *self.gpu.grid.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Times the loss kernels over a scratch input on a few candidate grids and keeps the
-    /// fastest for this device's later calls (see [`Calibration`]); devices opened natively
-    /// do it once when they open, unless told not to ([`DeviceOptions::calibrate`]) or
-    /// given a grid. Results do not depend on the grid: only speed does.
-    ///
-    /// ```
-    /// let dev = wgpu_loss::Device::new()?;
-    /// let c = dev.calibration().expect("calibrated when opened");
-    /// assert_eq!(dev.grid(), c.chosen);
-    /// println!("{c}");
-    /// # Ok::<(), wgpu_loss::Error>(())
-    /// ```
+    /// Keeps `calibration`'s grid for later calls and its report.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn calibrate_grid(&self) -> Result<Calibration> {
-        let calibration = calibrate::run(self)?;
+    pub(crate) fn keep_calibration(&self, calibration: Calibration) {
         self.set_grid(calibration.chosen);
-        log::info!("wgpu-loss: {calibration}");
         *self
             .gpu
             .calibration
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(calibration.clone());
-        Ok(calibration)
+            .unwrap_or_else(PoisonError::into_inner) = Some(calibration);
+    }
+
+    /// True once, for the call that is to calibrate a device opened asking for it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn take_calibration_turn(&self) -> bool {
+        self.gpu.calibration_pending.swap(false, Ordering::Relaxed)
     }
 
     /// What the last [`Device::calibrate_grid`] measured and chose, if it ran.

@@ -7,6 +7,7 @@
 
 mod adapter;
 mod bind_groups;
+mod calibration;
 mod device;
 mod kernel;
 mod memory;
@@ -20,6 +21,7 @@ mod scope;
 mod timing;
 
 pub use adapter::{AdapterInfo, Backend, DeviceType, PowerPreference};
+pub use calibration::Calibration;
 pub use device::Device;
 pub(crate) use device::Limits;
 pub use kernel::{Access, BindingDecl, Scalar, UniformLayout};
