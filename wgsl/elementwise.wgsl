@@ -3,8 +3,10 @@
 //
 // The module is composed (src/kernels/elementwise.rs) from this driver and parts that define:
 //   load_x, load_y, load_w   the inputs x (binding 1), y (2) and weights w (3), as vec4<f32>
-//                            (`input_*.wgsl`; `input_one.wgsl` where there are no weights)
+//                            (`input_*.wgsl`; `weight_broadcast.wgsl` for weights of another
+//                            shape; `input_one.wgsl` where there are no weights)
 //   pos_weight4              positive-class weights (`pos_weight.wgsl`, binding 7, or 1)
+//   w_index, pw_index        where broadcast weights are found (`broadcast.wgsl`, always)
 //   store_out, WRITE_OUT     the per-element loss (`elementwise_out.wgsl`, binding 5, or none)
 //   store_grad, WRITE_GRAD   the gradient (`grad_*.wgsl`, binding 6, or `grad_none.wgsl`)
 //   check_range4             BCE's check that probabilities and targets lie in [0, 1]
@@ -27,12 +29,19 @@ struct ElementwiseParams {
     partial_base: u32,// first slot of this dispatch in `partials`
     grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
     delta: f32,       // Huber's delta, smooth L1's beta
-    classes: u32,     // length of pos_weight: the size of the last dimension
-    class_offset: u32,// index in the last dimension of this chunk's first element
     divisor: f32,     // FINAL: the reduction's divisor
     first: u32,       // index of its first element, at most 2^31 - 2 (range_check.wgsl)
     span: u32,        // vec4s in a tile
     tiles: u32,       // tiles in this chunk: ceil(n4 / span)
+    origin: u32,      // index of its first element where weights broadcast (broadcast.wgsl)
+    // How broadcast weights (w_) and positive-class weights (pw_) map to elements: per run
+    // of dimensions, div, mod and stride (broadcast.wgsl).
+    w_div0: u32, w_div1: u32, w_div2: u32,
+    w_mod0: u32, w_mod1: u32, w_mod2: u32,
+    w_stride0: u32, w_stride1: u32, w_stride2: u32,
+    pw_div0: u32, pw_div1: u32, pw_div2: u32,
+    pw_mod0: u32, pw_mod1: u32, pw_mod2: u32,
+    pw_stride0: u32, pw_stride1: u32, pw_stride2: u32,
 }
 
 // The call's options, fixed when the pipeline is built, so the compiler drops every branch

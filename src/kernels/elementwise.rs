@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform};
+use crate::kernels::broadcast::Broadcast;
 use crate::kernels::check::{self, Meta};
 use crate::kernels::finalize::{self, Denominator};
 use crate::kernels::plan::{self, Chunks, Tiling};
@@ -74,6 +75,8 @@ pub(crate) struct Elementwise {
     pub y: Precision,
     /// Per-element weights, if any.
     pub w: Option<Precision>,
+    /// The weights have a shape of their own, broadcast to the input's (f32, bound whole).
+    pub w_broadcast: bool,
     /// Positive-class weights (BCE with logits).
     pub pos_weight: bool,
     /// The per-element loss is written (reduction none).
@@ -106,12 +109,29 @@ uniform! {
         partial_base: u32,
         grad_scale: f32,
         delta: f32,
-        classes: u32,
-        class_offset: u32,
         divisor: f32,
         first: u32,
         span: u32,
         tiles: u32,
+        origin: u32,
+        w_div0: u32,
+        w_div1: u32,
+        w_div2: u32,
+        w_mod0: u32,
+        w_mod1: u32,
+        w_mod2: u32,
+        w_stride0: u32,
+        w_stride1: u32,
+        w_stride2: u32,
+        pw_div0: u32,
+        pw_div1: u32,
+        pw_div2: u32,
+        pw_mod0: u32,
+        pw_mod1: u32,
+        pw_mod2: u32,
+        pw_stride0: u32,
+        pw_stride1: u32,
+        pw_stride2: u32,
     }
 }
 
@@ -148,7 +168,12 @@ impl Elementwise {
                                 .map(Some),
                         );
                     }
-                    for w in ws {
+                    let mut weights: Vec<(Option<Precision>, bool)> =
+                        ws.into_iter().map(|w| (w, false)).collect();
+                    if math.weighted() {
+                        weights.push((Some(Precision::F32), true));
+                    }
+                    for (w, w_broadcast) in weights {
                         for pos_weight in [false, math == Pointwise::BceLogits] {
                             for (out, grad) in
                                 [(false, false), (true, false), (false, true), (true, true)]
@@ -158,6 +183,7 @@ impl Elementwise {
                                     x,
                                     y,
                                     w,
+                                    w_broadcast,
                                     pos_weight,
                                     out,
                                     grad,
@@ -190,6 +216,7 @@ impl Kernel for Elementwise {
             | u32::from(self.pos_weight) << 10
             | u32::from(self.out) << 11
             | u32::from(self.grad) << 12
+            | u32::from(self.w_broadcast) << 13
     }
 
     fn name(self) -> String {
@@ -201,6 +228,9 @@ impl Kernel for Elementwise {
         );
         if let Some(w) = self.w {
             name += &format!("_w{}", w.name());
+        }
+        if self.w_broadcast {
+            name += "_broadcast";
         }
         for (on, tag) in [
             (self.pos_weight, "_posw"),
@@ -219,9 +249,11 @@ impl Kernel for Elementwise {
         parts.extend(self.math.parts());
         parts.push(wgsl::named(self.x.vec4_input(), "x", X.binding));
         parts.push(wgsl::named(self.y.vec4_input(), "y", Y.binding));
-        parts.push(match self.w {
-            Some(w) => wgsl::named(w.vec4_input(), "w", W.binding),
-            None => wgsl::named(wgsl::INPUT_ONE, "w", W.binding),
+        parts.push(wgsl::whole(wgsl::BROADCAST));
+        parts.push(match (self.w, self.w_broadcast) {
+            (Some(_), true) => wgsl::whole(wgsl::WEIGHT_BROADCAST),
+            (Some(w), false) => wgsl::named(w.vec4_input(), "w", W.binding),
+            (None, _) => wgsl::named(wgsl::INPUT_ONE, "w", W.binding),
         });
         parts.push(wgsl::whole(match self.pos_weight {
             true => wgsl::POS_WEIGHT,
@@ -262,9 +294,9 @@ pub(crate) struct ElementwiseCall<'a> {
     /// The loss's name, for messages.
     pub op: &'static str,
     pub math: Pointwise,
-    /// Per-element weights, the shape of the input.
+    /// Per-element weights, of a shape that broadcasts to the input's.
     pub weight: Option<&'a Tensor>,
-    /// Positive-class weights, one per index of the input's last dimension.
+    /// Positive-class weights (f32), of a shape that broadcasts to the input's.
     pub pos_weight: Option<&'a Tensor>,
     /// Huber's threshold `delta`, smooth L1's `beta`.
     pub delta: f32,
@@ -300,8 +332,9 @@ pub(crate) struct ElementwisePlan {
     /// The partial sums that `finalize` adds up: one per tile, or one per invocation of each
     /// tile (`lane_partials`).
     pub partials: u32,
-    /// The size of the input's last dimension (the length of `pos_weight`).
-    classes: usize,
+    /// How broadcast weights and positive-class weights map to elements.
+    w_map: Option<Broadcast>,
+    pw_map: Option<Broadcast>,
     delta: f32,
     divisor: Option<f32>,
 }
@@ -318,30 +351,27 @@ pub(crate) fn plan(
     let x = check::float(input, "input")?;
     let y = check::same_or_f32(target, x, "target")?;
     check::same_shape(call.op, input, target)?;
-    let w = match call.weight.map(Meta::of) {
+    // Weights of the input's shape are read in chunks with it, in any precision; others
+    // broadcast, in f32, bound whole.
+    let (w, w_map) = match call.weight.map(Meta::of) {
+        Some(w) if w.shape == input.shape => (Some(check::same_or_f32(w, x, "weight")?), None),
         Some(w) => {
-            if w.shape != input.shape {
-                return Err(Error::Shape(format!(
-                    "{}: weight has shape {:?}, input {:?}",
-                    call.op, w.shape, input.shape
-                )));
-            }
-            Some(check::same_or_f32(w, x, "weight")?)
+            let map = Broadcast::new(call.op, "weight", w.shape, input.shape)?;
+            check::dtype(w, "weight", "f32 when it broadcasts", &[DType::F32])?;
+            check::one_binding(limits, w, "weight")?;
+            (Some(Precision::F32), Some(map))
+        }
+        None => (None, None),
+    };
+    let pw_map = match call.pos_weight.map(Meta::of) {
+        Some(pw) => {
+            let map = Broadcast::new(call.op, "pos_weight", pw.shape, input.shape)?;
+            check::dtype(pw, "pos_weight", "f32", &[DType::F32])?;
+            check::one_binding(limits, pw, "pos_weight")?;
+            Some(map)
         }
         None => None,
     };
-    let classes = input.shape.last().copied().unwrap_or(1);
-    if let Some(pw) = call.pos_weight.map(Meta::of) {
-        check::dtype(pw, "pos_weight", "f32", &[DType::F32])?;
-        if pw.len() != classes {
-            return Err(Error::Shape(format!(
-                "{}: pos_weight has {} elements, the input's last dimension {classes}",
-                call.op,
-                pw.len()
-            )));
-        }
-        check::one_binding(limits, pw, "pos_weight")?;
-    }
     // Work items are vec4s: 16 bytes of the widest input.
     let tiling = Tiling::new(
         limits,
@@ -373,6 +403,7 @@ pub(crate) fn plan(
             x,
             y,
             w,
+            w_broadcast: w_map.is_some(),
             pos_weight: call.pos_weight.is_some(),
             out: call.divisor.is_none(),
             grad,
@@ -386,7 +417,8 @@ pub(crate) fn plan(
         tiling,
         chunks,
         partials: plan::partial_slots(tiles, lane_partials),
-        classes,
+        w_map,
+        pw_map,
         delta: call.delta,
         divisor: call.divisor,
     })
@@ -398,6 +430,10 @@ impl ElementwisePlan {
     fn params(&self, first: usize, len: usize) -> ElementwiseParams {
         let span = self.tiling.span as usize;
         let divisor = self.divisor.unwrap_or(1.0);
+        let (w, pw) = (
+            self.w_map.unwrap_or(Broadcast::NONE),
+            self.pw_map.unwrap_or(Broadcast::NONE),
+        );
         ElementwiseParams {
             n: len as u32,
             n4: len.div_ceil(4) as u32,
@@ -407,12 +443,30 @@ impl ElementwisePlan {
                 None => 1.0,
             },
             delta: self.delta,
-            classes: self.classes as u32,
-            class_offset: (first % self.classes) as u32,
             divisor,
             first: first.min(LAST_FLAGGED as usize) as u32,
             span: self.tiling.span as u32,
             tiles: self.tiling.tiles(len.div_ceil(4) as u64) as u32,
+            // Exact where a weight broadcasts: plan() refused inputs of 2^32 elements.
+            origin: first as u32,
+            w_div0: w.div[0],
+            w_div1: w.div[1],
+            w_div2: w.div[2],
+            w_mod0: w.modulus[0],
+            w_mod1: w.modulus[1],
+            w_mod2: w.modulus[2],
+            w_stride0: w.stride[0],
+            w_stride1: w.stride[1],
+            w_stride2: w.stride[2],
+            pw_div0: pw.div[0],
+            pw_div1: pw.div[1],
+            pw_div2: pw.div[2],
+            pw_mod0: pw.modulus[0],
+            pw_mod1: pw.modulus[1],
+            pw_mod2: pw.modulus[2],
+            pw_stride0: pw.stride[0],
+            pw_stride1: pw.stride[1],
+            pw_stride2: pw.stride[2],
         }
     }
 
@@ -469,7 +523,13 @@ impl ElementwisePlan {
                 (PARTIALS, partials),
             ];
             let optional = [
-                (W, call.weight.map(|w| w.slot(first, len))),
+                (
+                    W,
+                    call.weight.map(|w| match self.w_map {
+                        Some(_) => w.whole(),
+                        None => w.slot(first, len),
+                    }),
+                ),
                 (OUT, out.as_ref().map(|t| t.slot(first, len))),
                 (GRAD, grad.map(|t| t.slot(first, len))),
                 (POS_WEIGHT, call.pos_weight.map(Tensor::whole)),

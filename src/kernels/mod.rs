@@ -5,6 +5,7 @@
 //! A family plans a call without a GPU (checks, module variant, constants, chunks, grid) and
 //! records the plan through a [`Recorder`](crate::gpu::Recorder).
 
+pub(crate) mod broadcast;
 pub(crate) mod check;
 pub(crate) mod class_rows;
 pub(crate) mod convert;

@@ -28,6 +28,7 @@ macro_rules! wgsl_files {
 wgsl_files! {
     BCE = "bce",
     BCE_LOGITS = "bce_logits",
+    BROADCAST = "broadcast",
     CLASS_WEIGHT = "class_weight",
     CLASS_WEIGHT_NONE = "class_weight_none",
     CONVERT = "convert",
@@ -45,6 +46,7 @@ wgsl_files! {
     INPUT_F16 = "input_f16",
     INPUT_F32 = "input_f32",
     INPUT_ONE = "input_one",
+    WEIGHT_BROADCAST = "weight_broadcast",
     KL_DIV = "kl_div",
     L1 = "l1",
     LOG1P = "log1p",

@@ -45,8 +45,10 @@ pub struct BceLoss {
 }
 
 impl BceLoss {
-    /// Multiplies each element's loss (and gradient) by `weight`, an `f32` tensor of the
-    /// input's shape. The mean still divides by the element count, as in PyTorch.
+    /// Multiplies each element's loss (and gradient) by `weight`, of any shape that broadcasts
+    /// to the input's, as PyTorch broadcasts it (`[C]` over `[N, C]`, `[1]`, `[N, 1]`…): of the
+    /// input's shape in f32 or the input's precision, of another shape in f32. The mean still
+    /// divides by the element count, as in PyTorch.
     pub fn weight(mut self, weight: Tensor) -> Self {
         self.weight = Some(weight);
         self

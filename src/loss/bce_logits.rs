@@ -31,8 +31,9 @@ pub fn binary_cross_entropy_with_logits(
 
 /// Binary cross-entropy on logits as a module, like `torch.nn.BCEWithLogitsLoss`.
 ///
-/// `pos_weight` multiplies the loss of positive targets, one factor per index of the input's
-/// last dimension (per class of a multi-label problem):
+/// `pos_weight` multiplies the loss of positive targets, one factor per class of a multi-label
+/// problem (`[C]` over `[N, C]`; any shape that broadcasts to the input's, e.g. `[C, 1, 1]` over
+/// `[N, C, H, W]`):
 /// `(1 - y) softplus(x) + pw y softplus(-x)`, equal to PyTorch's
 /// `(1 - y) x + (1 + (pw - 1) y) (log1p(exp(-|x|)) + max(-x, 0))`.
 ///
@@ -57,13 +58,15 @@ pub struct BceWithLogitsLoss {
 }
 
 impl BceWithLogitsLoss {
-    /// Multiplies each element's loss (and gradient) by `weight`, of the input's shape.
+    /// Multiplies each element's loss (and gradient) by `weight`, of any shape that broadcasts
+    /// to the input's (as [`BceLoss::weight`](crate::BceLoss::weight)).
     pub fn weight(mut self, weight: Tensor) -> Self {
         self.weight = Some(weight);
         self
     }
 
-    /// Weights the positive targets, one factor per index of the input's last dimension.
+    /// Weights the positive targets: an `f32` tensor of any shape that broadcasts to the
+    /// input's, usually one factor per class (the input's last dimension).
     pub fn pos_weight(mut self, pos_weight: Tensor) -> Self {
         self.pos_weight = Some(pos_weight);
         self
