@@ -184,6 +184,92 @@ const SIZES: [(&str, usize); 6] = [
     ("64M", 1 << 26),
 ];
 
+/// A loss added for PyTorch's and MLX's names: the call, and its per-element formula in f64
+/// (the reference) and in f32 (the plain CPU loop).
+type Pointwise = (
+    &'static str,
+    fn(&Tensor, &Tensor, Reduction) -> wgpu_loss::Result<Tensor>,
+    fn(f64, f64) -> f64,
+    fn(f32, f32) -> f32,
+);
+
+/// One row per added element-wise loss at 16M elements, x in (0, 1), y in [0, 1).
+fn pointwise_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
+    let losses: [Pointwise; 6] = [
+        (
+            "soft_margin",
+            wgpu_loss::soft_margin_loss,
+            |x, y| (-y * x).exp().ln_1p(),
+            |x, y| (-y * x).exp().ln_1p(),
+        ),
+        (
+            "log_cosh",
+            wgpu_loss::log_cosh_loss,
+            |x, y| (x - y).cosh().ln(),
+            |x, y| (x - y).cosh().ln(),
+        ),
+        (
+            "hinge_embedding",
+            wgpu_loss::hinge_embedding_loss,
+            |x, y| x + (1.0 - x).max(0.0) * f64::from(y != 1.0),
+            |x, y| x + (1.0 - x).max(0.0) * f32::from(u8::from(y != 1.0)),
+        ),
+        (
+            "hinge",
+            wgpu_loss::hinge_loss,
+            |x, y| (1.0 - x * y).max(0.0),
+            |x, y| (1.0 - x * y).max(0.0),
+        ),
+        (
+            "poisson_nll",
+            wgpu_loss::poisson_nll_loss,
+            |x, y| x.exp() - y * x,
+            |x, y| x.exp() - y * x,
+        ),
+        (
+            "sigmoid_focal",
+            wgpu_loss::sigmoid_focal_loss,
+            |x, y| {
+                let p = 1.0 / (1.0 + (-x).exp());
+                let ce = x.max(0.0) - x * y + (-x.abs()).exp().ln_1p();
+                let q = p * (1.0 - y) + (1.0 - p) * y;
+                (0.25 * y + 0.75 * (1.0 - y)) * ce * q * q
+            },
+            |x, y| {
+                let p = 1.0 / (1.0 + (-x).exp());
+                let ce = x.max(0.0) - x * y + (-x.abs()).exp().ln_1p();
+                let q = p * (1.0 - y) + (1.0 - p) * y;
+                (0.25 * y + 0.75 * (1.0 - y)) * ce * q * q
+            },
+        ),
+    ];
+    let n = 1 << 24;
+    let names: Vec<String> = losses.iter().map(|l| format!("{}/16M", l.0)).collect();
+    if !names.iter().any(|name| filter(name)) {
+        return;
+    }
+    let x = data(n, 0.001, 0.999, 1);
+    let y = data(n, 0.0, 1.0, 2);
+    let (tx, ty) = (
+        Tensor::from_slice(dev, &x, &[n]).unwrap(),
+        Tensor::from_slice(dev, &y, &[n]).unwrap(),
+    );
+    for ((_, gpu, f64_loss, f32_loss), name) in losses.into_iter().zip(names) {
+        if !filter(&name) {
+            continue;
+        }
+        let want = mean64(n, |i| f64_loss(x[i] as f64, y[i] as f64));
+        let case = Case {
+            name,
+            elements: n,
+            bytes: 8 * n as u64,
+        };
+        let read = || scalar(gpu(&tx, &ty, Reduction::Mean));
+        let cpu = || x.iter().zip(&y).map(|(&a, &b)| f32_loss(a, b)).sum::<f32>() / n as f32;
+        bench_case(dev, c, case, want, read, cpu);
+    }
+}
+
 fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
     for (label, n) in SIZES {
         let (name_mse, name_bce) = (format!("mse/{label}"), format!("bce/{label}"));
@@ -233,6 +319,7 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
             );
         }
     }
+    pointwise_benches(c, dev, filter);
     let mut ce_cases: Vec<(String, usize, usize)> = SIZES
         .iter()
         .map(|&(label, n)| (format!("ce/{label}"), n / n.min(1024), n.min(1024)))

@@ -7,15 +7,7 @@
 // Infinite logits give what PyTorch's form gives: at x = -inf its (1 - y) x + inf is NaN for
 // every y (this form would give +inf for y > 0), so the loss is NaN there; at x = +inf both
 // give +inf for y < 1 and NaN (0 * inf) for y = 1. The derivative is finite at both.
-
-fn softplus4(z: vec4<f32>) -> vec4<f32> {
-    let e = exp(-abs(z));
-    return max(z, vec4<f32>(0.0)) + vec4<f32>(log1p(e.x), log1p(e.y), log1p(e.z), log1p(e.w));
-}
-
-fn sigmoid4(z: vec4<f32>) -> vec4<f32> {
-    return 1.0 / (1.0 + exp(-z));
-}
+// softplus4 and sigmoid4 come from softplus.wgsl.
 
 fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let l = (1.0 - y) * softplus4(x) + pw * y * softplus4(-x);

@@ -1,5 +1,5 @@
 // Driver for the element-wise losses (MSE, L1, Huber, smooth L1, BCE, BCE with logits, KL
-// divergence).
+// divergence, soft margin, log-cosh, hinge embedding, hinge, Poisson NLL, sigmoid focal).
 //
 // The module is composed (src/kernels/elementwise.rs) from this driver and parts that define:
 //   load_x, load_y, load_w   the inputs x (binding 1), y (2) and weights w (3), as vec4<f32>
@@ -28,7 +28,10 @@ struct ElementwiseParams {
     n4: u32,          // number of vec4 = ceil(n / 4)
     partial_base: u32,// first slot of this dispatch in `partials`
     grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
-    delta: f32,       // Huber's delta, smooth L1's beta
+    delta: f32,       // Huber's delta, smooth L1's beta, hinge embedding's margin
+    eps: f32,         // Poisson NLL's eps
+    alpha: f32,       // sigmoid focal loss's alpha (negative: none)
+    gamma: f32,       // sigmoid focal loss's gamma
     divisor: f32,     // FINAL: the reduction's divisor
     first: u32,       // index of its first element, at most 2^31 - 2 (range_check.wgsl)
     span: u32,        // vec4s in a tile
@@ -52,6 +55,8 @@ override FINAL: bool = false;        // one tile in all: write sum / divisor to 
 // workgroup reducing the tile: no barrier inside the loop over tiles, which a software
 // adapter runs as a coroutine at a third of the speed.
 override LANE_PARTIALS: bool = false;
+override LOG_INPUT: bool = false;    // Poisson NLL: the input is log(rate)
+override FULL: bool = false;         // Poisson NLL: add Stirling's term
 
 @group(0) @binding(0) var<uniform> params: ElementwiseParams;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
@@ -60,6 +65,11 @@ override LANE_PARTIALS: bool = false;
 // undefined, and a compiler that assumes no NaN may fold the float test v != v to false.
 fn is_nan4(v: vec4<f32>) -> vec4<bool> {
     return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
+}
+
+// `value`, or v where v is NaN: puts back a NaN that max or min may have dropped.
+fn keep_nan4(value: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
+    return select(value, v, is_nan4(v));
 }
 
 // sign(v) (0 at 0), and NaN where v is NaN.

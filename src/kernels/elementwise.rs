@@ -26,10 +26,16 @@ pub(crate) enum Pointwise {
     Bce,
     BceLogits,
     KlDiv,
+    SoftMargin,
+    LogCosh,
+    HingeEmbedding,
+    Hinge,
+    PoissonNll,
+    SigmoidFocal,
 }
 
 impl Pointwise {
-    const ALL: [Pointwise; 7] = [
+    const ALL: [Pointwise; 13] = [
         Pointwise::Mse,
         Pointwise::L1,
         Pointwise::Huber,
@@ -37,6 +43,12 @@ impl Pointwise {
         Pointwise::Bce,
         Pointwise::BceLogits,
         Pointwise::KlDiv,
+        Pointwise::SoftMargin,
+        Pointwise::LogCosh,
+        Pointwise::HingeEmbedding,
+        Pointwise::Hinge,
+        Pointwise::PoissonNll,
+        Pointwise::SigmoidFocal,
     ];
 
     /// The loss's math, after the helpers it calls.
@@ -47,8 +59,14 @@ impl Pointwise {
             Pointwise::Huber => &[wgsl::HUBER],
             Pointwise::SmoothL1 => &[wgsl::SMOOTH_L1],
             Pointwise::Bce => &[wgsl::BCE],
-            Pointwise::BceLogits => &[wgsl::LOG1P, wgsl::BCE_LOGITS],
+            Pointwise::BceLogits => &[wgsl::LOG1P, wgsl::SOFTPLUS, wgsl::BCE_LOGITS],
             Pointwise::KlDiv => &[wgsl::KL_DIV],
+            Pointwise::SoftMargin => &[wgsl::LOG1P, wgsl::SOFTPLUS, wgsl::SOFT_MARGIN],
+            Pointwise::LogCosh => &[wgsl::LOG1P, wgsl::LOG_COSH],
+            Pointwise::HingeEmbedding => &[wgsl::HINGE_EMBEDDING],
+            Pointwise::Hinge => &[wgsl::HINGE],
+            Pointwise::PoissonNll => &[wgsl::POISSON_NLL],
+            Pointwise::SigmoidFocal => &[wgsl::LOG1P, wgsl::SOFTPLUS, wgsl::SIGMOID_FOCAL],
         };
         files.iter().copied().map(wgsl::whole).collect()
     }
@@ -99,6 +117,10 @@ overrides! {
         "FINAL" => final_result,
         /// Each invocation writes its sum of a tile; no workgroup reduction per tile.
         "LANE_PARTIALS" => lane_partials,
+        /// Poisson NLL: the input is the rate's logarithm.
+        "LOG_INPUT" => log_input,
+        /// Poisson NLL: Stirling's term is added.
+        "FULL" => full,
     }
 }
 
@@ -109,6 +131,9 @@ uniform! {
         partial_base: u32,
         grad_scale: f32,
         delta: f32,
+        eps: f32,
+        alpha: f32,
+        gamma: f32,
         divisor: f32,
         first: u32,
         span: u32,
@@ -298,9 +323,16 @@ pub(crate) struct ElementwiseCall<'a> {
     pub weight: Option<&'a Tensor>,
     /// Positive-class weights (f32), of a shape that broadcasts to the input's.
     pub pos_weight: Option<&'a Tensor>,
-    /// Huber's threshold `delta`, smooth L1's `beta`.
+    /// Huber's threshold `delta`, smooth L1's `beta`, hinge embedding's `margin`.
     pub delta: f32,
     pub log_target: bool,
+    /// Poisson NLL: `eps`, `log_input`, `full`.
+    pub eps: f32,
+    pub log_input: bool,
+    pub full: bool,
+    /// Sigmoid focal loss: `alpha` (negative: none) and `gamma`.
+    pub alpha: f32,
+    pub gamma: f32,
     /// What the sum is divided by; `None` keeps one loss per element.
     pub divisor: Option<f32>,
 }
@@ -314,6 +346,11 @@ impl<'a> ElementwiseCall<'a> {
             pos_weight: None,
             delta: 0.0,
             log_target: false,
+            eps: 0.0,
+            log_input: false,
+            full: false,
+            alpha: -1.0,
+            gamma: 0.0,
             divisor,
         }
     }
@@ -336,6 +373,9 @@ pub(crate) struct ElementwisePlan {
     w_map: Option<Broadcast>,
     pw_map: Option<Broadcast>,
     delta: f32,
+    eps: f32,
+    alpha: f32,
+    gamma: f32,
     divisor: Option<f32>,
 }
 
@@ -410,6 +450,8 @@ pub(crate) fn plan(
         },
         overrides: ElementwiseOverrides {
             log_target: call.log_target,
+            log_input: call.log_input,
+            full: call.full,
             // One tile in all: its workgroup writes the result itself, no second pass.
             final_result: call.divisor.is_some() && tiles == 1,
             lane_partials,
@@ -420,6 +462,9 @@ pub(crate) fn plan(
         w_map,
         pw_map,
         delta: call.delta,
+        eps: call.eps,
+        alpha: call.alpha,
+        gamma: call.gamma,
         divisor: call.divisor,
     })
 }
@@ -443,6 +488,9 @@ impl ElementwisePlan {
                 None => 1.0,
             },
             delta: self.delta,
+            eps: self.eps,
+            alpha: self.alpha,
+            gamma: self.gamma,
             divisor,
             first: first.min(LAST_FLAGGED as usize) as u32,
             span: self.tiling.span as u32,

@@ -4,11 +4,16 @@
 pub mod bce;
 pub mod bce_logits;
 pub mod cross_entropy;
+pub mod hinge;
 pub mod huber;
 pub mod kl_div;
 pub mod l1;
+pub mod log_cosh;
 pub mod mse;
 pub mod nll;
+pub mod poisson_nll;
+pub mod sigmoid_focal;
+pub mod soft_margin;
 
 use crate::error::Result;
 use crate::gpu::{Destination, Recorder};
