@@ -14,8 +14,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use wgpu_loss::half::{bf16, f16};
 use wgpu_loss::{
-    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, DType, Device, DeviceOptions, HuberLoss,
-    KlDivLoss, KlReduction, L1Loss, MseLoss, NllLoss, Reduction, Result, SmoothL1Loss, Tensor,
+    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, DType, Device, DeviceOptions, HingeEmbeddingLoss,
+    HingeLoss, HuberLoss, KlDivLoss, KlReduction, L1Loss, LogCoshLoss, MseLoss, NllLoss,
+    PoissonNllLoss, Reduction, Result, SigmoidFocalLoss, SmoothL1Loss, SoftMarginLoss, Tensor,
 };
 
 #[derive(Debug, Clone)]
@@ -43,6 +44,19 @@ enum Kind {
     Nll {
         weighted: bool,
         ignore: i32,
+    },
+    SoftMargin,
+    LogCosh,
+    HingeEmbedding(f32),
+    Hinge,
+    PoissonNll {
+        log_input: bool,
+        full: bool,
+        eps: f32,
+    },
+    SigmoidFocal {
+        alpha: f32,
+        gamma: f32,
     },
 }
 
@@ -144,6 +158,18 @@ fn kind() -> impl Strategy<Value = Kind> {
             }
         }),
         (any::<bool>(), ignore).prop_map(|(weighted, ignore)| Kind::Nll { weighted, ignore }),
+        Just(Kind::SoftMargin),
+        Just(Kind::LogCosh),
+        option().prop_map(Kind::HingeEmbedding),
+        Just(Kind::Hinge),
+        (any::<bool>(), any::<bool>(), option()).prop_map(|(log_input, full, eps)| {
+            Kind::PoissonNll {
+                log_input,
+                full,
+                eps,
+            }
+        }),
+        (option(), option()).prop_map(|(alpha, gamma)| Kind::SigmoidFocal { alpha, gamma }),
     ]
 }
 
@@ -168,14 +194,33 @@ fn case() -> impl Strategy<Value = Case> {
                 }
                 _ => shape().boxed(),
             };
+            // Weights: the input's shape, its class dimension, one that broadcasts to the input
+            // (some dimensions 1, some dropped), or anything.
+            let squeezed = (
+                prop::collection::vec(any::<bool>(), x_shape.len()),
+                0..3usize,
+            )
+                .prop_map({
+                    let x_shape = x_shape.clone();
+                    move |(ones, drop)| {
+                        let s: Vec<usize> = x_shape
+                            .iter()
+                            .zip(ones)
+                            .map(|(&d, one)| if one { 1 } else { d })
+                            .collect();
+                        s[drop.min(s.len())..].to_vec()
+                    }
+                });
             let w_shape = prop_oneof![
-                Just(x_shape.clone()),
-                Just(
+                3 => Just(x_shape.clone()),
+                2 => Just(
                     x_shape
                         .get(1)
                         .or(x_shape.first())
                         .map_or(vec![], |&c| vec![c])
                 ),
+                3 => squeezed,
+                1 => shape(),
             ];
             let reduction = prop_oneof![
                 Just(Reduction::None),
@@ -325,6 +370,32 @@ fn run(case: &Case) -> Result<()> {
                 bce = bce.pos_weight(w()?);
             }
             call!(case, dev, bce, &x, &y)
+        }
+        Kind::SoftMargin => call!(case, dev, SoftMarginLoss::new().reduction(r), &x, &y),
+        Kind::LogCosh => call!(case, dev, LogCoshLoss::new().reduction(r), &x, &y),
+        Kind::HingeEmbedding(m) => {
+            let loss = HingeEmbeddingLoss::new().margin(*m).reduction(r);
+            call!(case, dev, loss, &x, &y)
+        }
+        Kind::Hinge => call!(case, dev, HingeLoss::new().reduction(r), &x, &y),
+        Kind::PoissonNll {
+            log_input,
+            full,
+            eps,
+        } => {
+            let loss = PoissonNllLoss::new()
+                .log_input(*log_input)
+                .full(*full)
+                .eps(*eps)
+                .reduction(r);
+            call!(case, dev, loss, &x, &y)
+        }
+        Kind::SigmoidFocal { alpha, gamma } => {
+            let loss = SigmoidFocalLoss::new()
+                .alpha(*alpha)
+                .gamma(*gamma)
+                .reduction(r);
+            call!(case, dev, loss, &x, &y)
         }
         Kind::Kl {
             reduction,
