@@ -52,16 +52,18 @@ fn run(dev: &Device) -> Result<Calibration> {
     }
     // One tensor as both input and target: the call reads both, one upload.
     let x = Tensor::from_slice(dev, &vec![0.0f32; elements], &[elements])?;
-    let timing_before = dev.kernel_timing();
+    let timing_was_on = dev.kernel_timing_on();
+    let spent = std::cell::Cell::new(Duration::ZERO);
     calibration.kernel_timestamps = dev.time_kernels(true);
-    let time = |grid: Grid| -> Result<Duration> {
+    // Kernel time where the adapter gives one (another thread's timed calls may add to it,
+    // never take from it); wall-clock round trips otherwise.
+    let time = |grid: Grid| -> Result<(Duration, Duration)> {
         dev.set_grid(grid);
         let (t0, k0) = (Instant::now(), dev.kernel_time());
         mse_mean(dev, &x)?.to_vec::<f32>()?;
-        Ok(match calibration.kernel_timestamps {
-            true => dev.kernel_time() - k0,
-            false => t0.elapsed(),
-        })
+        let kernel = dev.kernel_time().saturating_sub(k0);
+        spent.set(spent.get() + kernel);
+        Ok((kernel, t0.elapsed()))
     };
     let candidates: Vec<Grid> = caps
         .iter()
@@ -72,22 +74,36 @@ fn run(dev: &Device) -> Result<Calibration> {
         .collect();
     // The first call compiles the pipelines; it is not timed.
     let measured = time(default).and_then(|_| {
-        let mut best = vec![Duration::MAX; candidates.len()];
+        let mut best = vec![(Duration::MAX, Duration::MAX); candidates.len()];
         for round in 0..ROUNDS {
             for (i, grid) in candidates.iter().enumerate() {
                 if round > 0 && start.elapsed() > BUDGET {
                     return Ok(best);
                 }
-                best[i] = best[i].min(time(*grid)?);
+                let (kernel, wall) = time(*grid)?;
+                best[i] = (best[i].0.min(kernel), best[i].1.min(wall));
             }
         }
         Ok(best)
     });
     // The user's kernel time counts none of this.
-    dev.restore_kernel_timing(timing_before);
+    dev.restore_kernel_timing(timing_was_on, spent.get());
     let best = measured?;
-    calibration.timings = candidates.iter().copied().zip(best).collect();
+    // Timestamps that read zero (an adapter that does not really count) are no measure.
+    calibration.kernel_timestamps &= best.iter().all(|b| !b.0.is_zero());
+    calibration.timings = candidates
+        .iter()
+        .zip(&best)
+        .map(
+            |(&grid, &(kernel, wall))| match calibration.kernel_timestamps {
+                true => (grid, kernel),
+                false => (grid, wall),
+            },
+        )
+        .collect();
+    // The fastest; the largest cap (the default's equal) where it ties.
     let fastest = (0..candidates.len())
+        .rev()
         .min_by_key(|&i| calibration.timings[i].1)
         .unwrap_or(candidates.len() - 1);
     // The largest cap gives every tile of the scratch input its workgroup: larger inputs
@@ -113,12 +129,15 @@ fn mse_mean(dev: &Device, x: &Tensor) -> Result<Tensor> {
 }
 
 /// Calibrates `dev` if it opened asking for it and no call has yet: the first loss call on
-/// a device runs this before its own work.
-pub(crate) fn before_first_call(dev: &Device) -> Result<()> {
-    if dev.take_calibration_turn() {
-        dev.calibrate_grid()?;
+/// a device runs this before its own work. A calibration that fails leaves the default grid
+/// and says why in the log: the call itself goes on (its own errors are its own).
+pub(crate) fn before_first_call(dev: &Device) {
+    if dev.take_calibration_turn()
+        && let Err(e) = dev.calibrate_grid()
+    {
+        log::warn!("wgpu-loss: grid calibration failed, the default grid stays: {e}");
+        dev.set_grid(Grid::for_device_type(dev.info().device_type));
     }
-    Ok(())
 }
 
 impl Device {
@@ -126,7 +145,8 @@ impl Device {
     /// fastest for this device's later calls (see [`Calibration`]). A device opened natively
     /// does it before its first loss call, unless told not to ([`DeviceOptions::calibrate`])
     /// or given a grid; call it yourself for a device wrapped with [`Device::from_wgpu`].
-    /// Results do not depend on the grid: only speed does.
+    /// Results do not depend on the grid: only speed does. It replaces the grid in use, even
+    /// one [`DeviceOptions::grid`] forced.
     ///
     /// ```
     /// let dev = wgpu_loss::Device::new()?;
@@ -138,8 +158,9 @@ impl Device {
     ///
     /// [`DeviceOptions::calibrate`]: crate::DeviceOptions::calibrate
     pub fn calibrate_grid(&self) -> Result<Calibration> {
-        // Done now, not again at the first call.
+        // Done now, not again at the first call; one calibration at a time.
         self.take_calibration_turn();
+        let _turn = self.calibration_lock();
         let calibration = run(self)?;
         log::info!("wgpu-loss: {calibration}");
         self.keep_calibration(calibration.clone());

@@ -223,6 +223,10 @@ fn weights_that_do_not_broadcast_or_are_half_when_broadcast_are_refused() {
             .unwrap_err();
         assert!(err.to_string().contains("pos_weight"), "{err}");
     }
+    // Leading dimensions of 1 change no element's place: any precision, as the input's shape.
+    let xh = Tensor::from_slice(device(), &[f16::from_f32(0.5); 6], &[2, 3]).unwrap();
+    let wh = Tensor::from_slice(device(), &[f16::ONE; 6], &[1, 2, 3]).unwrap();
+    assert!(BceLoss::new().weight(wh).forward(&xh, &xh).is_ok());
     let half = Tensor::from_slice(device(), &[f16::ONE; 3], &[3]).unwrap();
     let err = BceLoss::new().weight(half).forward(&x, &x).unwrap_err();
     assert!(matches!(err, Error::DType { .. }), "{err}");

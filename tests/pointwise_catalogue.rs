@@ -322,6 +322,32 @@ fn kinks_give_the_subgradients_pytorch_and_mlx_give() {
 }
 
 #[test]
+fn focal_powers_follow_pytorch_at_confident_logits_and_odd_targets() {
+    // |x| = 100: 1 - p_t is exactly 0 in f32; PyTorch's 0 ** 0 = 1 and 0 ** 1 = 0.
+    let x = upload(&[100.0, -100.0], &[2]);
+    let y = upload(&[1.0, 0.0], &[2]);
+    for gamma in [0.0f32, 1.0, 2.0] {
+        let focal = SigmoidFocalLoss::new().gamma(gamma);
+        let (l, g) = focal.forward_with_grad(&x, &y).unwrap();
+        let (l, g) = (l.to_vec::<f32>().unwrap(), g.to_vec::<f32>().unwrap());
+        assert!(
+            l.iter().chain(&g).all(|v| v.is_finite()),
+            "gamma {gamma}: {l:?} {g:?}"
+        );
+        assert!(l.iter().all(|&v| v < 1e-30), "gamma {gamma}: {l:?}");
+    }
+    // A target outside [0, 1] to an integer gamma: PyTorch's (negative) ** 2, not NaN.
+    let (x, y) = (-5.0f64, -1.0f64);
+    let (want, _) = focal(x, y, 0.25, 2.0);
+    let got = SigmoidFocalLoss::new()
+        .forward(&upload(&[x as f32], &[1]), &upload(&[y as f32], &[1]))
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap()[0] as f64;
+    assert!((got - want).abs() <= 1e-5 * want.abs(), "{got} vs {want}");
+}
+
+#[test]
 fn log_cosh_keeps_the_digits_of_small_differences() {
     let d = [1e-3f32, 1e-5, 0.3, -0.49, 0.5, 0.99, 1.0, 1.01, 20.0, 100.0];
     let (l, g) = LogCoshLoss::new()

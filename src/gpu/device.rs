@@ -50,6 +50,8 @@ pub(super) struct Gpu {
     calibration: Mutex<Option<Calibration>>,
     /// Whether the first loss call calibrates the grid first.
     calibration_pending: AtomicBool,
+    /// Held by a calibration while it runs: one at a time.
+    calibrating: Mutex<()>,
     pub(super) pipelines: PipelineCache,
     /// Scratch and tensor buffers, bind groups.
     pub(super) memory: Arc<Memory>,
@@ -57,7 +59,8 @@ pub(super) struct Gpu {
     lost: Arc<Mutex<Option<String>>>,
     /// Kernel timing ([`Device::time_kernels`]).
     pub(super) clock: KernelClock,
-    /// Held by a call from the start of its recording to its submission, on GL only.
+    /// Held by a call from the start of its recording to its submission, on GL only (a call
+    /// recorded into the caller's encoder holds it while it records; the caller submits).
     ///
     /// With several threads calling losses on one GL device (Mesa llvmpipe, wgpu 30), a call
     /// whose recording another thread's submission overtook sometimes read back another
@@ -221,6 +224,7 @@ impl Device {
                 grid,
                 calibration: Mutex::default(),
                 calibration_pending: AtomicBool::new(false),
+                calibrating: Mutex::default(),
                 pipelines: PipelineCache::default(),
                 memory: Arc::default(),
                 lost: Arc::default(),
@@ -293,17 +297,18 @@ impl Device {
         self.gpu.clock.total()
     }
 
-    /// Whether [`Device::time_kernels`] is on, and the kernel time so far: what calls
-    /// that must not count (calibration) put back with [`Device::restore_kernel_timing`].
+    /// Whether [`Device::time_kernels`] is on: what calls that must not count (calibration)
+    /// put back with [`Device::restore_kernel_timing`].
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn kernel_timing(&self) -> (bool, std::time::Duration) {
-        (self.gpu.clock.is_on(), self.gpu.clock.total())
+    pub(crate) fn kernel_timing_on(&self) -> bool {
+        self.gpu.clock.is_on()
     }
 
+    /// Sets timing back `on` or off and takes `spent` out of the kernel time.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn restore_kernel_timing(&self, (on, total): (bool, std::time::Duration)) {
+    pub(crate) fn restore_kernel_timing(&self, on: bool, spent: std::time::Duration) {
         self.gpu.clock.set(on);
-        self.gpu.clock.reset(total);
+        self.gpu.clock.remove(spent);
     }
 
     /// What plans need to know of this device, with the grid of the moment.
@@ -314,9 +319,10 @@ impl Device {
         }
     }
 
-    /// The grid this device's passes are sized by: [`DeviceOptions::grid`] where given, else
-    /// the one [`Device::calibrate_grid`] chose (before the first loss call of a device
-    /// opened natively), else the default for the adapter's type
+    /// The grid this device's passes are sized by: the one [`Device::calibrate_grid`] chose
+    /// last (before the first loss call of a device opened natively, unless
+    /// [`DeviceOptions::grid`] forced one), else the forced one, else the default for the
+    /// adapter's type
     /// ([`Grid::for_device_type`]): before that call, on the web, for [`Device::from_wgpu`]
     /// until calibrated, or with calibration turned off.
     pub fn grid(&self) -> Grid {
@@ -332,6 +338,15 @@ impl Device {
             .calibration
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(calibration);
+    }
+
+    /// The turn of one calibration, while the guard lives.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn calibration_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.gpu
+            .calibrating
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// True once, for the call that is to calibrate a device opened asking for it.

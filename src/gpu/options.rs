@@ -109,10 +109,10 @@ impl DeviceOptions {
         self
     }
 
-    /// Whether the device times a few grids when it opens and keeps the fastest
+    /// Whether the device times a few grids before its first loss call and keeps the fastest
     /// ([`Device::calibrate_grid`](crate::Device::calibrate_grid); on by default, natively):
-    /// off, it uses its type's default ([`Grid::for_device_type`]) and opens a few
-    /// milliseconds sooner.
+    /// off, it uses its type's default ([`Grid::for_device_type`]) and its first call returns
+    /// a few milliseconds sooner.
     pub fn calibrate(mut self, on: bool) -> Self {
         self.no_calibration = !on;
         self

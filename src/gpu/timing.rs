@@ -39,11 +39,16 @@ impl KernelClock {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 
-    /// Puts the total back to `total` (after calls the caller's sum should not count).
+    /// Takes `spent` back out of the total (the time of calls the caller's sum should not
+    /// count), never below zero.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn reset(&self, total: Duration) {
-        let nanos = u64::try_from(total.as_nanos()).unwrap_or(u64::MAX);
-        self.nanos.store(nanos, Ordering::Relaxed);
+    pub(crate) fn remove(&self, spent: Duration) {
+        let spent = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(spent))
+            });
     }
 
     /// Waits for the timestamps [`PassTimer::resolve`] staged and adds the passes' durations,

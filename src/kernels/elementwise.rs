@@ -394,7 +394,13 @@ pub(crate) fn plan(
     // Weights of the input's shape are read in chunks with it, in any precision; others
     // broadcast, in f32, bound whole.
     let (w, w_map) = match call.weight.map(Meta::of) {
-        Some(w) if w.shape == input.shape => (Some(check::same_or_f32(w, x, "weight")?), None),
+        // The input's shape, or the same elements under leading dimensions of 1.
+        Some(w)
+            if w.len() == input.len()
+                && Broadcast::new(call.op, "weight", w.shape, input.shape).is_ok() =>
+        {
+            (Some(check::same_or_f32(w, x, "weight")?), None)
+        }
         Some(w) => {
             let map = Broadcast::new(call.op, "weight", w.shape, input.shape)?;
             check::dtype(w, "weight", "f32 when it broadcasts", &[DType::F32])?;
