@@ -459,10 +459,14 @@ fn main() {
 
     let samples = SAMPLES.lock().unwrap();
     println!(
-        "\nadapter: {} (subgroups: {})\n",
+        "\nadapter: {} (subgroups: {})",
         dev.info(),
         dev.uses_subgroups()
     );
+    match dev.calibration() {
+        Some(c) => println!("{c}\n"),
+        None => println!("grid {:?}\n", dev.grid()),
+    }
     println!(
         "| case | elements | wgpu-loss / call | GB/s | elements/s | kernel / call | kernel GB/s | CPU loop / call | CPU GB/s | CPU time / GPU time | rel. error GPU / CPU |"
     );
