@@ -1,5 +1,6 @@
 //! The element-wise losses added for PyTorch's and MLX's names: soft margin, log-cosh, hinge
-//! embedding, hinge, Poisson NLL and sigmoid focal. Each against an f64 reference of its loss
+//! embedding, hinge, Poisson NLL and sigmoid focal, and the two of three inputs, margin
+//! ranking and Gaussian NLL (with their gradients in both inputs). Each against an f64 reference of its loss
 //! and closed-form gradient at sizes from 1 to a million, its gradient against f64 central
 //! differences, in half precision, at NaN and at its kinks, with its options refused where
 //! invalid.
@@ -396,4 +397,261 @@ fn invalid_options_are_errors() {
         hinge_loss(&x, &upload(&[1.0; 3], &[3]), Reduction::Mean),
         Err(Error::Shape(_))
     ));
+}
+
+// ------------------------------------------------------------ losses of three inputs
+
+/// A loss of three tensors called with a reduction: its loss and gradients.
+type Call3 =
+    Box<dyn Fn(Reduction, &Tensor, &Tensor, &Tensor) -> Result<(Tensor, (Tensor, Tensor))>>;
+
+/// A loss of three tensors `(a, b, c)`, with f64 `(loss, d/dx, d/dz)` of the kernel's roles:
+/// for margin ranking `x = a`, `z = b`, target `c`; for Gaussian NLL `x = a`, target `b`,
+/// `z = c`.
+struct Spec3 {
+    name: &'static str,
+    call: Call3,
+    /// `(x, target, z)` to `(loss, d/dx, d/dz)`.
+    f64: fn(f64, f64, f64) -> (f64, f64, f64),
+    /// The size of the terms whose difference is `d/dz` (what its rounding is relative to).
+    dz_terms: fn(f64, f64, f64) -> f64,
+    /// `(x, target, z)` from a generator, and how they map to the call's `(a, b, c)`.
+    draw: fn(&mut Rng) -> (f32, f32, f32),
+    margin_order: bool,
+}
+
+fn specs3() -> Vec<Spec3> {
+    vec![
+        Spec3 {
+            name: "margin_ranking, margin 0.25",
+            call: Box::new(|r, a, b, c| {
+                MarginRankingLoss::new()
+                    .margin(0.25)
+                    .reduction(r)
+                    .forward_with_grad(a, b, c)
+            }),
+            f64: |x, y, z| {
+                let m = -y * (x - z) + 0.25;
+                match m >= 0.0 {
+                    true => (m, -y, y),
+                    false => (0.0, 0.0, 0.0),
+                }
+            },
+            draw: |rng| (rng.uniform(-2.0, 2.0), sign(rng), rng.uniform(-2.0, 2.0)),
+            dz_terms: |_, _, _| 0.0,
+            margin_order: true,
+        },
+        Spec3 {
+            name: "gaussian_nll, full",
+            call: Box::new(|r, a, b, c| {
+                GaussianNllLoss::new()
+                    .full(true)
+                    .reduction(r)
+                    .forward_with_grad(a, b, c)
+            }),
+            f64: |x, y, z| {
+                let v = z.max(1e-6f32 as f64);
+                let d = x - y;
+                let loss = 0.5 * (v.ln() + d * d / v) + 0.5 * (2.0 * std::f64::consts::PI).ln();
+                (loss, d / v, 0.5 * (1.0 / v - d * d / (v * v)))
+            },
+            draw: |rng| {
+                (
+                    rng.uniform(-3.0, 3.0),
+                    rng.uniform(-3.0, 3.0),
+                    rng.uniform(0.05, 4.0),
+                )
+            },
+            // 1 / v - d² / v² cancels where d² is near v.
+            dz_terms: |x, y, z| 0.5 * (1.0 / z + (x - y).powi(2) / (z * z)),
+            margin_order: false,
+        },
+    ]
+}
+
+/// The call's `(a, b, c)` for `(x, target, z)`.
+fn order(spec: &Spec3, x: Vec<f32>, t: Vec<f32>, z: Vec<f32>) -> [Vec<f32>; 3] {
+    match spec.margin_order {
+        true => [x, z, t],
+        false => [x, t, z],
+    }
+}
+
+fn gen3(spec: &Spec3, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut rng = Rng::new(seed);
+    let (mut x, mut t, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (a, b, c) = (spec.draw)(&mut rng);
+        x.push(a);
+        t.push(b);
+        z.push(c);
+    }
+    (x, t, z)
+}
+
+fn run3(
+    dev: &Device,
+    spec: &Spec3,
+    r: Reduction,
+    x: &[f32],
+    t: &[f32],
+    z: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let n = x.len();
+    let [a, b, c] = order(spec, x.to_vec(), t.to_vec(), z.to_vec());
+    let up = |v: &[f32]| Tensor::from_slice(dev, v, &[n]).unwrap();
+    let (l, (gx, gz)) = (spec.call)(r, &up(&a), &up(&b), &up(&c)).unwrap();
+    (
+        l.to_vec().unwrap(),
+        gx.to_vec().unwrap(),
+        gz.to_vec().unwrap(),
+    )
+}
+
+#[test]
+fn losses_of_three_inputs_match_f64_with_both_gradients() {
+    let small = Device::with_options(DeviceOptions::new().max_binding_size(4096)).unwrap();
+    for (k, spec) in specs3().iter().enumerate() {
+        let mut worst = 0.0f64;
+        for (dev, n) in [
+            (device(), 1),
+            (device(), 3),
+            (device(), 257),
+            (device(), 1_000_003),
+            (&small, 5_003),
+        ] {
+            let (x, t, z) = gen3(spec, n, 4000 + k as u64 + n as u64);
+            let refs: Vec<(f64, f64, f64)> = (0..n)
+                .map(|i| (spec.f64)(x[i] as f64, t[i] as f64, z[i] as f64))
+                .collect();
+            for r in [Reduction::Mean, Reduction::Sum] {
+                let divisor = if r == Reduction::Mean { n as f64 } else { 1.0 };
+                let (l, gx, gz) = run3(dev, spec, r, &x, &t, &z);
+                let want = refs.iter().map(|v| v.0).sum::<f64>() / divisor;
+                let scale = refs.iter().map(|v| v.0.abs()).sum::<f64>() / divisor;
+                let got = l[0] as f64;
+                assert!(
+                    (got - want).abs() <= 2e-6 * scale + 1e-30,
+                    "{} [{n}] {r:?}: {got} vs {want}",
+                    spec.name
+                );
+                worst = worst.max((got - want).abs() / want.abs().max(1e-30));
+                for i in 0..n {
+                    let (_, wx, wz) = refs[i];
+                    let tz = (spec.dz_terms)(x[i] as f64, t[i] as f64, z[i] as f64);
+                    for (g, w, terms, what) in [(gx[i], wx, 0.0, "d/dx"), (gz[i], wz, tz, "d/dz")] {
+                        let (w, scale) = (w / divisor, w.abs().max(terms) / divisor);
+                        assert!(
+                            (g as f64 - w).abs() <= 1e-5 * scale + 1e-7 / divisor,
+                            "{} [{n}] {r:?} {what} [{i}] at ({}, {}, {}): {g} vs {w}",
+                            spec.name,
+                            x[i],
+                            t[i],
+                            z[i]
+                        );
+                    }
+                }
+            }
+            let (l, _, _) = run3(dev, spec, Reduction::None, &x, &t, &z);
+            for i in 0..n {
+                // Gaussian NLL's terms (log v, d²/v, log 2π / 2) are of order 1 and may cancel.
+                let want = refs[i].0;
+                assert!(
+                    (l[i] as f64 - want).abs() <= 2e-6 * want.abs().max(1.0),
+                    "{} none [{i}]: {} vs {want}",
+                    spec.name,
+                    l[i]
+                );
+            }
+        }
+        eprintln!(
+            "{}: max relative error of a reduced loss vs f64 {worst:.1e}",
+            spec.name
+        );
+    }
+}
+
+#[test]
+fn gradients_of_three_inputs_match_central_differences() {
+    for (k, spec) in specs3().iter().enumerate() {
+        let (x, t, z) = gen3(spec, 13, 5000 + k as u64);
+        let (_, gx, gz) = run3(device(), spec, Reduction::Sum, &x, &t, &z);
+        for i in 0..13 {
+            let (xi, ti, zi) = (x[i] as f64, t[i] as f64, z[i] as f64);
+            let h = 1e-6;
+            let fdx = ((spec.f64)(xi + h, ti, zi).0 - (spec.f64)(xi - h, ti, zi).0) / (2.0 * h);
+            let fdz = ((spec.f64)(xi, ti, zi + h).0 - (spec.f64)(xi, ti, zi - h).0) / (2.0 * h);
+            for (g, fd) in [(gx[i], fdx), (gz[i], fdz)] {
+                assert!(
+                    (g as f64 - fd).abs() <= 1e-4 * fd.abs().max(1.0),
+                    "{} [{i}]: {g} vs {fd}",
+                    spec.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn three_input_edges_kinks_halves_and_errors() {
+    // Margin ranking at the kink -y (x1 - x2) + margin = 0: PyTorch passes the gradient.
+    let x1 = upload(&[1.0, f32::NAN], &[2]);
+    let x2 = upload(&[0.5, 0.0], &[2]);
+    let y = upload(&[1.0, 1.0], &[2]);
+    let (l, (g1, g2)) = MarginRankingLoss::new()
+        .margin(0.5)
+        .reduction(Reduction::None)
+        .forward_with_grad(&x1, &x2, &y)
+        .unwrap();
+    let l = l.to_vec::<f32>().unwrap();
+    assert_eq!(l[0], 0.0);
+    assert!(l[1].is_nan());
+    assert_eq!(g1.to_vec::<f32>().unwrap(), [-1.0, 0.0]);
+    assert_eq!(g2.to_vec::<f32>().unwrap(), [1.0, 0.0]);
+    // Gaussian NLL: a variance below eps counts as eps, its gradient taken there.
+    let (l, (_, gv)) = GaussianNllLoss::new()
+        .reduction(Reduction::None)
+        .forward_with_grad(
+            &upload(&[0.0], &[1]),
+            &upload(&[0.0], &[1]),
+            &upload(&[1e-9], &[1]),
+        )
+        .unwrap();
+    assert!((l.to_vec::<f32>().unwrap()[0] as f64 - 0.5 * (1e-6f64).ln()).abs() < 1e-5);
+    assert!((gv.to_vec::<f32>().unwrap()[0] as f64 - 0.5e6).abs() < 1.0);
+    // Half inputs: the gradients come back in each input's precision.
+    let h = |v: &[f32]| {
+        let v: Vec<f16> = v.iter().map(|&a| f16::from_f32(a)).collect();
+        Tensor::from_slice(device(), &v, &[v.len()]).unwrap()
+    };
+    let (_, (gx, gz)) = GaussianNllLoss::new()
+        .forward_with_grad(&h(&[1.0, 2.0]), &upload(&[0.0, 0.0], &[2]), &h(&[1.0, 4.0]))
+        .unwrap();
+    assert_eq!((gx.dtype(), gz.dtype()), (DType::F16, DType::F16));
+    let gx: Vec<f32> = gx
+        .to_vec::<f16>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_f32())
+        .collect();
+    assert_eq!(gx, [0.5, 0.25]);
+    // Errors: shapes, options.
+    let (a, b) = (upload(&[1.0; 4], &[4]), upload(&[1.0; 3], &[3]));
+    assert!(matches!(
+        margin_ranking_loss(&a, &b, &a, Reduction::Mean),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(
+        gaussian_nll_loss(&a, &a, &b, Reduction::Mean),
+        Err(Error::Shape(_))
+    ));
+    let bad = [
+        MarginRankingLoss::new()
+            .margin(f32::NAN)
+            .forward(&a, &a, &a),
+        GaussianNllLoss::new().eps(0.0).forward(&a, &a, &a),
+    ];
+    for err in bad {
+        assert!(matches!(err, Err(Error::InvalidOption(_))), "{err:?}");
+    }
 }

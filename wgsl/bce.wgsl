@@ -11,11 +11,11 @@ fn clamped_log4(v: vec4<f32>) -> vec4<f32> {
     return select(log(v), vec4<f32>(-100.0), v < vec4<f32>(1.1754944e-38));
 }
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     return -(y * clamped_log4(x) + (1.0 - y) * clamped_log4(1.0 - x));
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let d = x * (1.0 - x);
     return (x - y) / select(d, vec4<f32>(1e-12), d < vec4<f32>(1e-12));
 }

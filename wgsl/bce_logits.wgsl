@@ -9,13 +9,13 @@
 // give +inf for y < 1 and NaN (0 * inf) for y = 1. The derivative is finite at both.
 // softplus4 and sigmoid4 come from softplus.wgsl.
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let l = (1.0 - y) * softplus4(x) + pw * y * softplus4(-x);
     // A NaN made from x's bits (x | quiet NaN): WGSL has no NaN constant.
     let nan = bitcast<vec4<f32>>(bitcast<vec4<u32>>(x) | vec4<u32>(0x7fc00000u));
     return select(l, nan, x < vec4<f32>(-0x1.fffffep+127f));
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     return (1.0 - y) * sigmoid4(x) - pw * y * sigmoid4(-x);
 }

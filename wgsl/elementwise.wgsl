@@ -8,13 +8,16 @@
 //   pos_weight4              positive-class weights (`pos_weight.wgsl`, binding 7, or 1)
 //   w_index, pw_index        where broadcast weights are found (`broadcast.wgsl`, always)
 //   store_out, WRITE_OUT     the per-element loss (`elementwise_out.wgsl`, binding 5, or none)
-//   store_grad, WRITE_GRAD   the gradient (`grad_*.wgsl`, binding 6, or `grad_none.wgsl`)
+//   load_z                   a third input z (binding 9) of the losses of three inputs
+//                            (margin ranking's second input, Gaussian NLL's variance), or 1
+//   store_grad, WRITE_grad   the gradient in x (`grad_*.wgsl`, binding 6, or `grad_none.wgsl`)
+//   store_grad2, WRITE_grad2 the gradient in z (`grad_*.wgsl`, binding 10, or none)
 //   check_range4             BCE's check that probabilities and targets lie in [0, 1]
 //                            (`range_check.wgsl`, binding 8, or `range_check_none.wgsl`)
 // so a binding exists only in the modules that use it. The loss file defines, on four
 // elements at a time:
-//   fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   the per-element loss
-//   fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
+//   fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   the per-element loss
+//   fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32>   its derivative in x
 // where pw are the elements' positive-class weights (BCE with logits; 1 when unset); it may
 // read `params` and call the NaN helpers below.
 // One pass reads x and y once, as vec4, in tiles of `span` vec4s taken in a grid-stride
@@ -90,15 +93,19 @@ fn elementwise(ids: Ids, group: Group) {
             let base = 4u * i;
             let valid = vec4<u32>(base, base + 1u, base + 2u, base + 3u) < vec4<u32>(params.n);
             check_range4(i, xi, yi, valid);
+            let zi = load_z(i);
             let weight = load_w(i);
             let pw = pos_weight4(i);
-            let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, pw), valid);
+            let l = select(vec4<f32>(0.0), weight * loss4(xi, yi, zi, pw), valid);
             acc += l;
             if WRITE_OUT {
                 store_out(i, l);
             }
-            if WRITE_GRAD {
-                store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, pw), valid));
+            if WRITE_grad {
+                store_grad(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4(xi, yi, zi, pw), valid));
+            }
+            if WRITE_grad2 {
+                store_grad2(i, select(vec4<f32>(0.0), (params.grad_scale * weight) * grad4_z(xi, yi, zi, pw), valid));
             }
         }
         if LANE_PARTIALS {

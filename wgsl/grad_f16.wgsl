@@ -2,11 +2,11 @@
 // time. Beyond f16's range the result is an infinity and NaN stays NaN, as a cast does in
 // PyTorch (pack2x16float alone leaves both undefined).
 
-const WRITE_GRAD: bool = true;
+const WRITE_NAME: bool = true;
 
-@group(0) @binding(BINDING) var<storage, read_write> grad: array<vec2<u32>>;
+@group(0) @binding(BINDING) var<storage, read_write> NAME: array<vec2<u32>>;
 
-fn f16_bits(v: f32) -> u32 {
+fn NAME_f16_bits(v: f32) -> u32 {
     if v != v {
         return 0x7e00u;
     }
@@ -16,9 +16,9 @@ fn f16_bits(v: f32) -> u32 {
     return pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;
 }
 
-fn store_grad(i: u32, g: vec4<f32>) {
-    grad[i] = vec2<u32>(
-        f16_bits(g.x) | (f16_bits(g.y) << 16u),
-        f16_bits(g.z) | (f16_bits(g.w) << 16u),
+fn store_NAME(i: u32, g: vec4<f32>) {
+    NAME[i] = vec2<u32>(
+        NAME_f16_bits(g.x) | (NAME_f16_bits(g.y) << 16u),
+        NAME_f16_bits(g.z) | (NAME_f16_bits(g.w) << 16u),
     );
 }

@@ -1,10 +1,10 @@
-// The gradient of an element-wise loss as f32, four elements at a time. Its binding is filled
-// in when the module is composed.
+// The gradient of an element-wise loss as f32, four elements at a time. Its name (NAME: `grad`,
+// `grad2`) and binding are filled in when the module is composed.
 
-const WRITE_GRAD: bool = true;
+const WRITE_NAME: bool = true;
 
-@group(0) @binding(BINDING) var<storage, read_write> grad: array<vec4<f32>>;
+@group(0) @binding(BINDING) var<storage, read_write> NAME: array<vec4<f32>>;
 
-fn store_grad(i: u32, g: vec4<f32>) {
-    grad[i] = g;
+fn store_NAME(i: u32, g: vec4<f32>) {
+    NAME[i] = g;
 }

@@ -1,5 +1,6 @@
 // No gradient is asked for: the gradient's binding is absent, and storing it does nothing.
+// Its name (NAME) is filled in when the module is composed.
 
-const WRITE_GRAD: bool = false;
+const WRITE_NAME: bool = false;
 
-fn store_grad(i: u32, g: vec4<f32>) {}
+fn store_NAME(i: u32, g: vec4<f32>) {}

@@ -12,13 +12,13 @@ fn target_prob4(y: vec4<f32>) -> vec4<f32> {
     return y;
 }
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     if LOG_TARGET {
         return exp(y) * (y - x);
     }
     return select(y * (log(y) - x), 0.0 - y * x, y == vec4<f32>(0.0));
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     return -target_prob4(y);
 }

@@ -23,13 +23,13 @@ fn tanh_abs(a: f32) -> f32 {
     return 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
 }
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let a = abs(x - y);
     let l = vec4<f32>(log_cosh(a.x), log_cosh(a.y), log_cosh(a.z), log_cosh(a.w));
     return keep_nan4(l, a);
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let d = x - y;
     let a = abs(d);
     let t = vec4<f32>(tanh_abs(a.x), tanh_abs(a.y), tanh_abs(a.z), tanh_abs(a.w));

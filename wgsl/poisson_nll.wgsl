@@ -9,7 +9,7 @@ fn stirling4(y: vec4<f32>) -> vec4<f32> {
     return select(vec4<f32>(0.0), s, y > vec4<f32>(1.0));
 }
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     var l: vec4<f32>;
     if LOG_INPUT {
         l = exp(x) - y * x;
@@ -22,7 +22,7 @@ fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     return l;
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     if LOG_INPUT {
         return exp(x) - y;
     }

@@ -41,12 +41,12 @@ fn one_minus_pt4(x: vec4<f32>, y: vec4<f32>) -> vec4<f32> {
     return sigmoid4(-x) * y + sigmoid4(x) * (1.0 - y);
 }
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let ce = (1.0 - y) * softplus4(x) + y * softplus4(-x);
     return alpha_t4(y) * ce * torch_pow4(one_minus_pt4(x, y), params.gamma);
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let gamma = params.gamma;
     let p = sigmoid4(x);
     let q = one_minus_pt4(x, y);

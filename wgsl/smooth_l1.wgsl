@@ -6,13 +6,13 @@
 // beta too, which GPUs may flush to 0 in some operations and not others) never takes the
 // quadratic branch: the L1 loss, gradient sign(d) with 0 at d = 0.
 
-fn loss4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn loss4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let a = abs(x - y);
     let beta = params.delta;
     return select(a - 0.5 * beta, 0.5 * a * a / beta, a < vec4<f32>(beta));
 }
 
-fn grad4(x: vec4<f32>, y: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
+fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let d = x - y;
     let beta = params.delta;
     return select(sign_or_nan4(d), d / beta, abs(d) < vec4<f32>(beta));

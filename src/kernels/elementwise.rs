@@ -32,10 +32,12 @@ pub(crate) enum Pointwise {
     Hinge,
     PoissonNll,
     SigmoidFocal,
+    MarginRanking,
+    GaussianNll,
 }
 
 impl Pointwise {
-    const ALL: [Pointwise; 13] = [
+    const ALL: [Pointwise; 15] = [
         Pointwise::Mse,
         Pointwise::L1,
         Pointwise::Huber,
@@ -49,6 +51,8 @@ impl Pointwise {
         Pointwise::Hinge,
         Pointwise::PoissonNll,
         Pointwise::SigmoidFocal,
+        Pointwise::MarginRanking,
+        Pointwise::GaussianNll,
     ];
 
     /// The loss's math, after the helpers it calls.
@@ -67,8 +71,19 @@ impl Pointwise {
             Pointwise::Hinge => &[wgsl::HINGE],
             Pointwise::PoissonNll => &[wgsl::POISSON_NLL],
             Pointwise::SigmoidFocal => &[wgsl::LOG1P, wgsl::SOFTPLUS, wgsl::SIGMOID_FOCAL],
+            Pointwise::MarginRanking => &[wgsl::MARGIN_RANKING],
+            Pointwise::GaussianNll => &[wgsl::GAUSSIAN_NLL],
         };
-        files.iter().copied().map(wgsl::whole).collect()
+        let mut parts: Vec<Part> = files.iter().copied().map(wgsl::whole).collect();
+        if !self.ternary() {
+            parts.push(wgsl::whole(wgsl::SECOND_GRAD_NONE));
+        }
+        parts
+    }
+
+    /// Whether the loss reads a third input (and has a gradient in it).
+    pub(crate) fn ternary(self) -> bool {
+        matches!(self, Pointwise::MarginRanking | Pointwise::GaussianNll)
     }
 
     /// Whether the loss takes per-element weights.
@@ -97,9 +112,11 @@ pub(crate) struct Elementwise {
     pub w_broadcast: bool,
     /// Positive-class weights (BCE with logits).
     pub pos_weight: bool,
+    /// The third input (losses of three inputs).
+    pub z: Option<Precision>,
     /// The per-element loss is written (reduction none).
     pub out: bool,
-    /// The gradient is written.
+    /// The gradient is written (in the third input too, for losses of three inputs).
     pub grad: bool,
 }
 
@@ -169,6 +186,8 @@ const OUT: BindingDecl = BindingDecl::read_write(5, "out");
 const GRAD: BindingDecl = BindingDecl::read_write(6, "grad");
 const POS_WEIGHT: BindingDecl = BindingDecl::read(7, "pos_weight");
 const STATUS: BindingDecl = BindingDecl::read_write(8, "status");
+const Z: BindingDecl = BindingDecl::read(9, "z_data");
+const GRAD2: BindingDecl = BindingDecl::read_write(10, "grad2");
 
 /// The highest element index the range check records (`range_check.wgsl`): the status word
 /// holds `u32::MAX - (2 index + which)`, which must not wrap to 0.
@@ -198,7 +217,18 @@ impl Elementwise {
                     if math.weighted() {
                         weights.push((Some(Precision::F32), true));
                     }
-                    for (w, w_broadcast) in weights {
+                    let zs: Vec<Option<Precision>> = match math.ternary() {
+                        true => Precision::ALL
+                            .into_iter()
+                            .filter(|&p| same_or_f32(p))
+                            .map(Some)
+                            .collect(),
+                        false => vec![None],
+                    };
+                    for ((w, w_broadcast), z) in weights
+                        .into_iter()
+                        .flat_map(|w| zs.iter().map(move |&z| (w, z)))
+                    {
                         for pos_weight in [false, math == Pointwise::BceLogits] {
                             for (out, grad) in
                                 [(false, false), (true, false), (false, true), (true, true)]
@@ -210,6 +240,7 @@ impl Elementwise {
                                     w,
                                     w_broadcast,
                                     pos_weight,
+                                    z,
                                     out,
                                     grad,
                                 };
@@ -242,6 +273,7 @@ impl Kernel for Elementwise {
             | u32::from(self.out) << 11
             | u32::from(self.grad) << 12
             | u32::from(self.w_broadcast) << 13
+            | self.z.map_or(0, |p| 1 + p.code()) << 14
     }
 
     fn name(self) -> String {
@@ -256,6 +288,9 @@ impl Kernel for Elementwise {
         }
         if self.w_broadcast {
             name += "_broadcast";
+        }
+        if let Some(z) = self.z {
+            name += &format!("_z{}", z.name());
         }
         for (on, tag) in [
             (self.pos_weight, "_posw"),
@@ -274,6 +309,10 @@ impl Kernel for Elementwise {
         parts.extend(self.math.parts());
         parts.push(wgsl::named(self.x.vec4_input(), "x", X.binding));
         parts.push(wgsl::named(self.y.vec4_input(), "y", Y.binding));
+        parts.push(match self.z {
+            Some(z) => wgsl::named(z.vec4_input(), "z", Z.binding),
+            None => wgsl::named(wgsl::INPUT_ONE, "z", Z.binding),
+        });
         parts.push(wgsl::whole(wgsl::BROADCAST));
         parts.push(match (self.w, self.w_broadcast) {
             (Some(_), true) => wgsl::whole(wgsl::WEIGHT_BROADCAST),
@@ -294,7 +333,11 @@ impl Kernel for Elementwise {
         }));
         parts.push(match self.grad {
             true => wgsl::named(self.x.vec4_output(), "grad", GRAD.binding),
-            false => wgsl::whole(wgsl::GRAD_NONE),
+            false => wgsl::named(wgsl::GRAD_NONE, "grad", GRAD.binding),
+        });
+        parts.push(match (self.grad, self.z) {
+            (true, Some(z)) => wgsl::named(z.vec4_output(), "grad2", GRAD2.binding),
+            _ => wgsl::named(wgsl::GRAD_NONE, "grad2", GRAD2.binding),
         });
         parts.push(wgsl::whole(wgsl::ELEMENTWISE));
         parts
@@ -307,6 +350,8 @@ impl Kernel for Elementwise {
             (self.grad, GRAD),
             (self.pos_weight, POS_WEIGHT),
             (self.math.checks_range(), STATUS),
+            (self.z.is_some(), Z),
+            (self.grad && self.z.is_some(), GRAD2),
         ];
         let mut layout = vec![PARAMS, X, Y, PARTIALS];
         layout.extend(optional.into_iter().filter(|o| o.0).map(|o| o.1));
@@ -333,6 +378,9 @@ pub(crate) struct ElementwiseCall<'a> {
     /// Sigmoid focal loss: `alpha` (negative: none) and `gamma`.
     pub alpha: f32,
     pub gamma: f32,
+    /// Losses of three inputs: the third (of the input's shape), and where its gradient goes.
+    pub third: Option<&'a Tensor>,
+    pub grad2: Option<&'a Tensor>,
     /// What the sum is divided by; `None` keeps one loss per element.
     pub divisor: Option<f32>,
 }
@@ -351,6 +399,8 @@ impl<'a> ElementwiseCall<'a> {
             full: false,
             alpha: -1.0,
             gamma: 0.0,
+            third: None,
+            grad2: None,
             divisor,
         }
     }
@@ -409,6 +459,26 @@ pub(crate) fn plan(
         }
         None => (None, None),
     };
+    // The third input of a loss of three: the input's shape, f32 or the input's precision.
+    let z = match (call.math.ternary(), call.third.map(Meta::of)) {
+        (true, Some(z)) => {
+            if z.shape != input.shape {
+                return Err(Error::Shape(format!(
+                    "{}: the third input has shape {:?}, the input {:?}",
+                    call.op, z.shape, input.shape
+                )));
+            }
+            Some(check::same_or_f32(z, x, "third input")?)
+        }
+        (false, None) => None,
+        _ => {
+            return Err(Error::Gpu(format!(
+                "internal error: {} takes {} inputs",
+                call.op,
+                if call.math.ternary() { 3 } else { 2 }
+            )));
+        }
+    };
     let pw_map = match call.pos_weight.map(Meta::of) {
         Some(pw) => {
             let map = Broadcast::new(call.op, "pos_weight", pw.shape, input.shape)?;
@@ -451,6 +521,7 @@ pub(crate) fn plan(
             w,
             w_broadcast: w_map.is_some(),
             pos_weight: call.pos_weight.is_some(),
+            z,
             out: call.divisor.is_none(),
             grad,
         },
@@ -541,7 +612,9 @@ impl ElementwisePlan {
             [input, target]
                 .into_iter()
                 .chain(call.weight)
-                .chain(call.pos_weight),
+                .chain(call.pos_weight)
+                .chain(call.third)
+                .chain(call.grad2),
         )?;
         let out = match self.kernel.out {
             true => Some(Tensor::alloc(dev, input.shape(), DType::F32, "loss")?),
@@ -588,6 +661,8 @@ impl ElementwisePlan {
                 (GRAD, grad.map(|t| t.slot(first, len))),
                 (POS_WEIGHT, call.pos_weight.map(Tensor::whole)),
                 (STATUS, status.as_ref().map(Tensor::whole)),
+                (Z, call.third.map(|t| t.slot(first, len))),
+                (GRAD2, grad.and(call.grad2).map(|t| t.slot(first, len))),
             ];
             bindings.extend(optional.into_iter().filter_map(|(d, s)| Some((d, s?))));
             rec.dispatch(

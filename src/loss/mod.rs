@@ -4,11 +4,13 @@
 pub mod bce;
 pub mod bce_logits;
 pub mod cross_entropy;
+pub mod gaussian_nll;
 pub mod hinge;
 pub mod huber;
 pub mod kl_div;
 pub mod l1;
 pub mod log_cosh;
+pub mod margin_ranking;
 pub mod mse;
 pub mod nll;
 pub mod poisson_nll;
@@ -114,6 +116,12 @@ pub(crate) trait FirstInput {
 }
 
 impl FirstInput for (&Tensor, &Tensor) {
+    fn first(&self) -> &Tensor {
+        self.0
+    }
+}
+
+impl FirstInput for (&Tensor, &Tensor, &Tensor) {
     fn first(&self) -> &Tensor {
         self.0
     }
@@ -275,6 +283,102 @@ macro_rules! two_input_loss {
 }
 pub(crate) use two_input_loss;
 
+/// Implements [`Loss`] and the inherent methods for an element-wise loss of three tensors
+/// `(a, b, c)` with gradients in its two inputs, given their names and the docs of
+/// `forward_with_grad`. The loss provides `fn call(&self, input: &Tensor) ->
+/// Result<ElementwiseCall>` (its options, checked) and `fn roles(a, b, c) -> (x, y, z)`: which
+/// tensor is the kernel's input `x`, its target `y` and its third input `z`; the gradients
+/// come back as `(d x, d z)`.
+macro_rules! three_input_loss {
+    ($loss:ty, $a:ident, $b:ident, $c:ident, $(#[$grad_doc:meta])*) => {
+        impl $loss {
+            /// The loss with PyTorch's defaults (see the type's documentation).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Sets the reduction.
+            pub fn reduction(mut self, reduction: Reduction) -> Self {
+                self.reduction = reduction;
+                self
+            }
+
+            #[doc = concat!("Computes the loss of `", stringify!($a), "`, `", stringify!($b), "` and `", stringify!($c), "`.")]
+            pub fn forward(&self, $a: &Tensor, $b: &Tensor, $c: &Tensor) -> Result<Tensor> {
+                Loss::forward(self, ($a, $b, $c))
+            }
+
+            $(#[$grad_doc])*
+            pub fn forward_with_grad(
+                &self,
+                $a: &Tensor,
+                $b: &Tensor,
+                $c: &Tensor,
+            ) -> Result<(Tensor, (Tensor, Tensor))> {
+                Loss::forward_with_grad(self, ($a, $b, $c))
+            }
+        }
+
+        impl $crate::loss::sealed::Sealed for $loss {}
+
+        impl Loss for $loss {
+            type Inputs<'a> = (&'a Tensor, &'a Tensor, &'a Tensor);
+            type Grads = (Tensor, Tensor);
+
+            fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
+                $crate::loss::run(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
+            fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Self::Grads)> {
+                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
+            fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                inputs: Self::Inputs<'_>,
+            ) -> Result<Tensor> {
+                $crate::loss::run(self, $crate::gpu::Destination::Encoder(encoder), inputs)
+            }
+
+            fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                inputs: Self::Inputs<'_>,
+            ) -> Result<(Tensor, Self::Grads)> {
+                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Encoder(encoder), inputs)
+            }
+        }
+
+        impl $crate::loss::Compute for $loss {
+            fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Self::Grads> {
+                let (x, _, z) = Self::roles(inputs);
+                Ok(($crate::loss::grad_like(x)?, $crate::loss::grad_like(z)?))
+            }
+
+            fn compute(
+                &self,
+                rec: &mut $crate::gpu::Recorder<'_, '_>,
+                inputs: Self::Inputs<'_>,
+                grads: Option<&Self::Grads>,
+            ) -> Result<Tensor> {
+                use $crate::kernels::check::Meta;
+                let (x, y, z) = Self::roles(inputs);
+                let mut call = self.call(x)?;
+                call.third = Some(z);
+                call.grad2 = grads.map(|g| &g.1);
+                $crate::kernels::elementwise::plan(&rec.device().limits(), &call, Meta::of(x), Meta::of(y), grads.is_some())?
+                    .record(rec, &call, x, y, grads.map(|g| &g.0))
+            }
+
+            fn guard(grads: Self::Grads, loss: &Tensor) -> Self::Grads {
+                (grads.0.guarded_by(loss), grads.1.guarded_by(loss))
+            }
+        }
+    };
+}
+pub(crate) use three_input_loss;
+
 /// The options cross-entropy and NLL share: class weights and the ignored label.
 macro_rules! class_options {
     ($loss:ty) => {
@@ -308,12 +412,6 @@ mod arity_tests {
     use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 
     struct ThreeInputs;
-
-    impl FirstInput for (&Tensor, &Tensor, &Tensor) {
-        fn first(&self) -> &Tensor {
-            self.0
-        }
-    }
 
     impl sealed::Sealed for ThreeInputs {}
 
