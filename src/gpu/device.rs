@@ -50,7 +50,9 @@ pub(super) struct Gpu {
     calibration: Mutex<Option<Calibration>>,
     /// Whether the first loss call calibrates the grid first.
     calibration_pending: AtomicBool,
-    /// Held by a calibration while it runs: one at a time.
+    /// Held by a calibration while it runs: one at a time (natively; the web does not
+    /// calibrate).
+    #[cfg(not(target_arch = "wasm32"))]
     calibrating: Mutex<()>,
     pub(super) pipelines: PipelineCache,
     /// Scratch and tensor buffers, bind groups.
@@ -224,6 +226,7 @@ impl Device {
                 grid,
                 calibration: Mutex::default(),
                 calibration_pending: AtomicBool::new(false),
+                #[cfg(not(target_arch = "wasm32"))]
                 calibrating: Mutex::default(),
                 pipelines: PipelineCache::default(),
                 memory: Arc::default(),
