@@ -51,6 +51,10 @@ fn main() -> Result<(), Error> {
         "cross_entropy (bf16 logits)         = {:.6}",
         scalar(cross_entropy(&half, &labels, Reduction::Mean)?)?
     );
+    // Timed before the first call: the grid this device's passes use.
+    if let Some(calibration) = dev.calibration() {
+        println!("{calibration}");
+    }
     Ok(())
 }
 

@@ -30,12 +30,12 @@ fn a_device_times_candidate_grids_at_its_first_call_and_uses_the_fastest() {
         .calibration()
         .expect("a natively opened device calibrates at its first call");
     assert_eq!(dev.grid(), c.chosen);
-    assert!(c.timings.len() >= 3, "{c}");
+    assert!(c.timings.len() >= 2, "{c}");
     assert!(c.timings.iter().all(|(_, t)| !t.is_zero()), "{c}");
-    // A smaller cap than the largest tried only where it is clearly (10%) faster, else the
+    // A smaller cap than the largest tried only where it is clearly (20%) faster, else the
     // default (which caps larger inputs no lower than the largest).
     let largest = c.timings.last().unwrap().1.as_secs_f64();
-    let clearly = |t: std::time::Duration| t.as_secs_f64() < 0.9 * largest;
+    let clearly = |t: std::time::Duration| t.as_secs_f64() < 0.8 * largest;
     match c.timings.iter().position(|&(g, _)| g == c.chosen) {
         Some(i) => {
             assert!(clearly(c.timings[i].1), "{c}");
