@@ -143,9 +143,10 @@ fn mse_mean(dev: &Device, x: &Tensor) -> Result<Tensor> {
 /// a device runs this before its own work. A calibration that fails leaves the default grid
 /// and says why in the log: the call itself goes on (its own errors are its own).
 pub(crate) fn before_first_call(dev: &Device) {
-    if dev.take_calibration_turn()
-        && let Err(e) = dev.calibrate_grid()
-    {
+    if !dev.take_calibration_turn() {
+        return;
+    }
+    if let Err(e) = dev.calibrate_grid() {
         log::warn!("wgpu-loss: grid calibration failed, the default grid stays: {e}");
         dev.set_grid(Grid::for_device_type(dev.info().device_type));
     }
