@@ -83,45 +83,55 @@ fn run(dev: &Device) -> Result<Calibration> {
     // The first call compiles the pipelines; it is not timed.
     let measured = time(default).and_then(|_| {
         let timed = Instant::now();
-        let mut best = vec![(Duration::MAX, Duration::MAX); candidates.len()];
+        // Per candidate, every round's (kernel, wall) time.
+        let mut samples = vec![Vec::new(); candidates.len()];
         for round in 0..ROUNDS {
             if round >= MIN_ROUNDS && timed.elapsed() > BUDGET {
                 break;
             }
             for (i, grid) in candidates.iter().enumerate() {
-                let (kernel, wall) = time(*grid)?;
-                best[i] = (best[i].0.min(kernel), best[i].1.min(wall));
+                samples[i].push(time(*grid)?);
             }
         }
-        Ok(best)
+        Ok(samples)
     });
     // The user's kernel time counts none of this.
     dev.restore_kernel_timing(timing_was_on, spent.get());
-    let best = measured?;
+    let samples = measured?;
     // Timestamps that read zero (an adapter that does not really count) are no measure.
-    calibration.kernel_timestamps &= best.iter().all(|b| !b.0.is_zero());
+    calibration.kernel_timestamps &= samples.iter().flatten().all(|s| !s.0.is_zero());
+    let times: Vec<Vec<Duration>> = samples
+        .iter()
+        .map(|rounds| {
+            rounds
+                .iter()
+                .map(|&(kernel, wall)| match calibration.kernel_timestamps {
+                    true => kernel,
+                    false => wall,
+                })
+                .collect()
+        })
+        .collect();
+    let fastest = |t: &[Duration]| t.iter().copied().min().unwrap_or(Duration::MAX);
+    let slowest = |t: &[Duration]| t.iter().copied().max().unwrap_or(Duration::MAX);
     calibration.timings = candidates
         .iter()
-        .zip(&best)
-        .map(
-            |(&grid, &(kernel, wall))| match calibration.kernel_timestamps {
-                true => (grid, kernel),
-                false => (grid, wall),
-            },
-        )
+        .zip(&times)
+        .map(|(&grid, t)| (grid, fastest(t)))
         .collect();
     // The largest cap gives every tile of the scratch input its workgroup (larger inputs
     // then keep the default's, which caps them no lower); a smaller cap is chosen only where
-    // it is clearly faster. Measured on llvmpipe, 2 cores: a cap of 2 won a 1M scratch input
-    // by 5% (within its noise) and then ran 16M 1.26x slower than the default.
-    let largest = calibration.timings[candidates.len() - 1].1;
-    let fastest = (0..candidates.len())
-        .rev()
-        .min_by_key(|&i| calibration.timings[i].1)
-        .filter(|&i| calibration.timings[i].1.as_secs_f64() < CLEARLY * largest.as_secs_f64());
-    calibration.chosen = match fastest {
-        Some(i) if i + 1 < candidates.len() => candidates[i],
-        _ => default,
+    // even its slowest round beats the largest's fastest clearly. Measured on llvmpipe, 2
+    // cores: a cap of 2 won a 1M scratch input by 5% (within its noise) and then ran 16M 1.26x
+    // slower than the default.
+    let largest = fastest(&times[candidates.len() - 1]).as_secs_f64();
+    let clearly = |i: &usize| slowest(&times[*i]).as_secs_f64() < CLEARLY * largest;
+    let winner = (0..candidates.len() - 1)
+        .filter(clearly)
+        .min_by_key(|&i| fastest(&times[i]));
+    calibration.chosen = match winner {
+        Some(i) => candidates[i],
+        None => default,
     };
     dev.set_grid(calibration.chosen);
     calibration.cost = start.elapsed();

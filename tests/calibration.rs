@@ -32,20 +32,13 @@ fn a_device_times_candidate_grids_at_its_first_call_and_uses_the_fastest() {
     assert_eq!(dev.grid(), c.chosen);
     assert!(c.timings.len() >= 2, "{c}");
     assert!(c.timings.iter().all(|(_, t)| !t.is_zero()), "{c}");
-    // A smaller cap than the largest tried only where it is clearly (20%) faster, else the
-    // default (which caps larger inputs no lower than the largest).
+    // A smaller cap than the largest tried only where it is clearly (20%) faster in every
+    // round (the report gives each candidate's fastest), else the default, which caps larger
+    // inputs no lower than the largest.
     let largest = c.timings.last().unwrap().1.as_secs_f64();
-    let clearly = |t: std::time::Duration| t.as_secs_f64() < 0.8 * largest;
     match c.timings.iter().position(|&(g, _)| g == c.chosen) {
-        Some(i) => {
-            assert!(clearly(c.timings[i].1), "{c}");
-            assert!(c.timings.iter().all(|&(_, t)| t >= c.timings[i].1), "{c}");
-        }
-        None => {
-            assert_eq!(c.chosen, default, "{c}");
-            let best = c.timings.iter().map(|&(_, t)| t).min().unwrap();
-            assert!(!clearly(best) || best == c.timings.last().unwrap().1, "{c}");
-        }
+        Some(i) => assert!(c.timings[i].1.as_secs_f64() < 0.8 * largest, "{c}"),
+        None => assert_eq!(c.chosen, default, "{c}"),
     }
     assert_eq!(c.chosen.items_per_invocation, default.items_per_invocation);
     assert!(c.cost >= c.timings.iter().map(|(_, t)| *t).sum(), "{c}");

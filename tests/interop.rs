@@ -250,3 +250,21 @@ fn kernel_timing_sums_the_passes_of_timed_calls_only() {
         max_relative = 1e-5
     );
 }
+
+#[test]
+fn losses_of_three_inputs_record_into_the_users_encoder() {
+    let dev = device();
+    let (x1, x2) = (upload(&[2.0, 0.5], &[2]), upload(&[1.0, 1.5], &[2]));
+    let y = upload(&[1.0, 1.0], &[2]);
+    let loss = MarginRankingLoss::new().reduction(Reduction::Sum);
+    let mut encoder = dev
+        .wgpu_device()
+        .create_command_encoder(&Default::default());
+    let (l, (g1, g2)) = loss.record_with_grad(&mut encoder, &x1, &x2, &y).unwrap();
+    let alone = loss.record(&mut encoder, &x1, &x2, &y).unwrap();
+    dev.wgpu_queue().submit([encoder.finish()]);
+    assert_eq!(l.to_vec::<f32>().unwrap(), [1.0]);
+    assert_eq!(alone.to_vec::<f32>().unwrap(), [1.0]);
+    assert_eq!(g1.to_vec::<f32>().unwrap(), [0.0, -1.0]);
+    assert_eq!(g2.to_vec::<f32>().unwrap(), [0.0, 1.0]);
+}

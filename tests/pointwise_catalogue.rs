@@ -619,22 +619,44 @@ fn three_input_edges_kinks_halves_and_errors() {
         .unwrap();
     assert!((l.to_vec::<f32>().unwrap()[0] as f64 - 0.5 * (1e-6f64).ln()).abs() < 1e-5);
     assert!((gv.to_vec::<f32>().unwrap()[0] as f64 - 0.5e6).abs() < 1.0);
-    // Half inputs: the gradients come back in each input's precision.
-    let h = |v: &[f32]| {
-        let v: Vec<f16> = v.iter().map(|&a| f16::from_f32(a)).collect();
-        Tensor::from_slice(device(), &v, &[v.len()]).unwrap()
-    };
-    let (_, (gx, gz)) = GaussianNllLoss::new()
-        .forward_with_grad(&h(&[1.0, 2.0]), &upload(&[0.0, 0.0], &[2]), &h(&[1.0, 4.0]))
-        .unwrap();
-    assert_eq!((gx.dtype(), gz.dtype()), (DType::F16, DType::F16));
-    let gx: Vec<f32> = gx
-        .to_vec::<f16>()
-        .unwrap()
-        .iter()
-        .map(|v| v.to_f32())
-        .collect();
-    assert_eq!(gx, [0.5, 0.25]);
+    // Half inputs: each gradient comes back in its input's precision, f16 or bf16, mixed
+    // with f32 too. Mean over 2: d/dvar = [0.0625, -0.75], d/dx = [0.25, 1.0], exact in both.
+    fn check_halves<H: wgpu_loss::Element + Copy + Into<f32>>(to: fn(f32) -> H, half_var: bool) {
+        let dev = device();
+        let x: Vec<H> = [1.0, 2.0].into_iter().map(to).collect();
+        let x = Tensor::from_slice(dev, &x, &[2]).unwrap();
+        let var = match half_var {
+            true => {
+                let v: Vec<H> = [2.0, 1.0].into_iter().map(to).collect();
+                Tensor::from_slice(dev, &v, &[2]).unwrap()
+            }
+            false => upload(&[2.0, 1.0], &[2]),
+        };
+        let (_, (gx, gv)) = GaussianNllLoss::new()
+            .forward_with_grad(&x, &upload(&[0.0, 0.0], &[2]), &var)
+            .unwrap();
+        let gx: Vec<f32> = gx
+            .to_vec::<H>()
+            .unwrap()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(gx, [0.25, 1.0]);
+        let gv: Vec<f32> = match half_var {
+            true => gv
+                .to_vec::<H>()
+                .unwrap()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            false => gv.to_vec::<f32>().unwrap(),
+        };
+        assert_eq!(gv, [0.0625, -0.75]);
+    }
+    for half_var in [true, false] {
+        check_halves(f16::from_f32, half_var);
+        check_halves(wgpu_loss::half::bf16::from_f32, half_var);
+    }
     // Errors: shapes, options.
     let (a, b) = (upload(&[1.0; 4], &[4]), upload(&[1.0; 3], &[3]));
     assert!(matches!(
@@ -650,6 +672,7 @@ fn three_input_edges_kinks_halves_and_errors() {
             .margin(f32::NAN)
             .forward(&a, &a, &a),
         GaussianNllLoss::new().eps(0.0).forward(&a, &a, &a),
+        GaussianNllLoss::new().eps(1e-40).forward(&a, &a, &a),
     ];
     for err in bad {
         assert!(matches!(err, Err(Error::InvalidOption(_))), "{err:?}");

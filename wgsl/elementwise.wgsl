@@ -32,7 +32,7 @@ struct ElementwiseParams {
     partial_base: u32,// first slot of this dispatch in `partials`
     grad_scale: f32,  // 1 / the reduction's divisor (1 for none and sum)
     delta: f32,       // Huber's delta, smooth L1's beta, hinge embedding's margin
-    eps: f32,         // Poisson NLL's eps
+    eps: f32,         // Poisson and Gaussian NLL's eps
     alpha: f32,       // sigmoid focal loss's alpha (negative: none)
     gamma: f32,       // sigmoid focal loss's gamma
     divisor: f32,     // FINAL: the reduction's divisor
@@ -59,7 +59,7 @@ override FINAL: bool = false;        // one tile in all: write sum / divisor to 
 // adapter runs as a coroutine at a third of the speed.
 override LANE_PARTIALS: bool = false;
 override LOG_INPUT: bool = false;    // Poisson NLL: the input is log(rate)
-override FULL: bool = false;         // Poisson NLL: add Stirling's term
+override FULL: bool = false;         // Poisson NLL: Stirling's term; Gaussian NLL: log(2 pi) / 2
 
 @group(0) @binding(0) var<uniform> params: ElementwiseParams;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;

@@ -136,7 +136,7 @@ overrides! {
         "LANE_PARTIALS" => lane_partials,
         /// Poisson NLL: the input is the rate's logarithm.
         "LOG_INPUT" => log_input,
-        /// Poisson NLL: Stirling's term is added.
+        /// Poisson NLL: Stirling's term is added; Gaussian NLL: log(2π) / 2.
         "FULL" => full,
     }
 }
@@ -371,7 +371,7 @@ pub(crate) struct ElementwiseCall<'a> {
     /// Huber's threshold `delta`, smooth L1's `beta`, hinge embedding's `margin`.
     pub delta: f32,
     pub log_target: bool,
-    /// Poisson NLL: `eps`, `log_input`, `full`.
+    /// Poisson NLL: `eps`, `log_input`, `full`; Gaussian NLL: `eps`, `full`.
     pub eps: f32,
     pub log_input: bool,
     pub full: bool,

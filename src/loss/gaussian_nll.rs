@@ -61,7 +61,8 @@ impl GaussianNllLoss {
         self
     }
 
-    /// The smallest variance (default `1e-6`; finite, above 0).
+    /// The smallest variance (default `1e-6`; finite, and a normal f32: at least
+    /// `f32::MIN_POSITIVE`, since a GPU may flush smaller values to 0).
     pub fn eps(mut self, eps: f32) -> Self {
         self.eps = eps;
         self
@@ -69,8 +70,8 @@ impl GaussianNllLoss {
 
     fn call(&self, input: &Tensor) -> Result<ElementwiseCall<'_>> {
         let op = "gaussian_nll_loss";
-        let valid = self.eps > 0.0 && self.eps.is_finite();
-        check::option(op, "eps", self.eps, valid, "be finite and above 0")?;
+        let valid = self.eps >= f32::MIN_POSITIVE && self.eps.is_finite();
+        check::option(op, "eps", self.eps, valid, "be finite and at least 2^-126")?;
         let divisor = self.reduction.divisor(input.len());
         let mut call = ElementwiseCall::new(op, Pointwise::GaussianNll, divisor);
         call.full = self.full;

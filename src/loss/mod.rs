@@ -26,9 +26,10 @@ use crate::tensor::Tensor;
 /// without the gradients, in a submission of its own or recorded into your command encoder.
 ///
 /// `Inputs` is the tuple of tensors a loss takes and `Grads` what its gradient is, so losses
-/// of any arity fit: `(&input, &target)` and one gradient tensor for the losses here;
-/// a margin-ranking loss would take `(&x1, &x2, &y)` with `Grads = (Tensor, Tensor)`, and a
-/// linear cross-entropy `(&hidden, &classifier, &labels)` with a struct of three gradients.
+/// of any arity fit: `(&input, &target)` and one gradient tensor for most losses here;
+/// [`MarginRankingLoss`](crate::MarginRankingLoss) takes `(&x1, &x2, &y)` with
+/// `Grads = (Tensor, Tensor)`, and a linear cross-entropy will take
+/// `(&hidden, &classifier, &labels)` with a struct of three gradients.
 /// Each loss also has inherent methods of the same names taking the tensors one by one
 /// (`MseLoss::new().forward_with_grad(&input, &target)`); method calls find those first.
 /// The trait is sealed: the crate implements it for its own losses.
@@ -316,6 +317,29 @@ macro_rules! three_input_loss {
                 $c: &Tensor,
             ) -> Result<(Tensor, (Tensor, Tensor))> {
                 Loss::forward_with_grad(self, ($a, $b, $c))
+            }
+
+            /// Records the loss into `encoder`, which you submit (see [`Loss`](crate::Loss)).
+            pub fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $a: &Tensor,
+                $b: &Tensor,
+                $c: &Tensor,
+            ) -> Result<Tensor> {
+                Loss::record(self, encoder, ($a, $b, $c))
+            }
+
+            /// Records the loss and its gradients into `encoder`, which you submit (see
+            /// [`Loss`](crate::Loss)).
+            pub fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $a: &Tensor,
+                $b: &Tensor,
+                $c: &Tensor,
+            ) -> Result<(Tensor, (Tensor, Tensor))> {
+                Loss::record_with_grad(self, encoder, ($a, $b, $c))
             }
         }
 
