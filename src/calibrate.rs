@@ -168,7 +168,7 @@ impl Device {
     /// does it before its first loss call, unless told not to ([`DeviceOptions::calibrate`])
     /// or given a grid; call it yourself for a device wrapped with [`Device::from_wgpu`].
     /// Results do not depend on the grid: only speed does. It replaces the grid in use, even
-    /// one [`DeviceOptions::grid`] forced.
+    /// one [`DeviceOptions::grid`](crate::DeviceOptions::grid) forced.
     ///
     /// ```
     /// let dev = wgpu_loss::Device::new()?;
