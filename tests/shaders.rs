@@ -213,3 +213,84 @@ fn workgroup_builtins_are_kept_apart_from_invocation_builtins() {
         assert!(mixed.is_empty(), "{}: {mixed:?}", v.name);
     }
 }
+
+/// Expressions that mix a comparison with `&`, `|` or `^` at one level of parentheses, which
+/// WGSL's grammar (and the browser's compiler, Tint) refuses and naga accepts. Operators are
+/// found by this crate's spelling: binary operators between spaces (`vec4<f32>` has none).
+fn mixed_comparisons(source: &str) -> Vec<String> {
+    let code: String = source
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    for statement in code.split([';', '{', '}']) {
+        // One (comparison, bitwise) flag pair per open parenthesis level; a comma starts a
+        // new operand at its level.
+        let mut levels = vec![(false, false)];
+        let tokens: Vec<&str> = statement.split_whitespace().collect();
+        for t in &tokens {
+            for c in t.chars().filter(|c| matches!(c, '(' | ')' | ',')) {
+                match c {
+                    '(' => levels.push((false, false)),
+                    ')' => {
+                        levels.pop();
+                        if levels.is_empty() {
+                            levels.push((false, false));
+                        }
+                    }
+                    _ => *levels.last_mut().unwrap() = (false, false),
+                }
+            }
+            let level = levels.last_mut().unwrap();
+            match *t {
+                "==" | "!=" | "<=" | ">=" | "<" | ">" => level.0 = true,
+                "&" | "|" | "^" => level.1 = true,
+                _ => {}
+            }
+            if level.0 && level.1 {
+                found.push(statement.trim().to_string());
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// `bitcast<f32>` of an integer literal whose bits are an infinity or a NaN: a constant the
+/// browser's compiler refuses ("value inf cannot be represented as 'f32'").
+fn non_finite_bitcasts(source: &str) -> Vec<String> {
+    source
+        .match_indices("bitcast<f32>(0x")
+        .filter_map(|(at, _)| {
+            let hex: String = source[at + "bitcast<f32>(0x".len()..]
+                .chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect();
+            let bits = u32::from_str_radix(&hex, 16).ok()?;
+            let rest = &source[at + "bitcast<f32>(0x".len() + hex.len()..];
+            let constant = rest.starts_with("u)");
+            (constant && !f32::from_bits(bits).is_finite()).then(|| format!("0x{hex}"))
+        })
+        .collect()
+}
+
+#[test]
+fn no_shader_uses_what_the_browsers_compiler_refuses() {
+    // The two lines Chromium refused, and their fixed spellings.
+    let old = "let hinge = select(zero, v, y != vec4<f32>(1.0) & m >= zero);";
+    assert_eq!(mixed_comparisons(old).len(), 1);
+    let new = "let hinge = select(zero, v, (y != vec4<f32>(1.0)) & (m >= zero));";
+    assert!(mixed_comparisons(new).is_empty());
+    assert_eq!(
+        non_finite_bitcasts("return select(0.0, bitcast<f32>(0x7f800000u), g < 0.0);"),
+        ["0x7f800000"]
+    );
+    assert!(non_finite_bitcasts("bitcast<f32>(0x7f800000u | (bitcast<u32>(g) & 0u))").is_empty());
+    for v in shaders::variants() {
+        let mixed = mixed_comparisons(&v.source);
+        assert!(mixed.is_empty(), "{}: {mixed:?}", v.name);
+        let bits = non_finite_bitcasts(&v.source);
+        assert!(bits.is_empty(), "{}: {bits:?}", v.name);
+    }
+}

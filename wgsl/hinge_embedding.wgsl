@@ -17,6 +17,6 @@ fn grad4(x: vec4<f32>, y: vec4<f32>, z: vec4<f32>, pw: vec4<f32>) -> vec4<f32> {
     let zero = vec4<f32>(0.0);
     let m = params.delta - x;
     let own = select(zero, vec4<f32>(1.0), y != vec4<f32>(-1.0));
-    let hinge = select(zero, vec4<f32>(-1.0), y != vec4<f32>(1.0) & m >= zero);
+    let hinge = select(zero, vec4<f32>(-1.0), (y != vec4<f32>(1.0)) & (m >= zero));
     return own + hinge;
 }

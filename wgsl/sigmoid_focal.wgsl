@@ -15,7 +15,9 @@ fn torch_pow(q: f32, g: f32) -> f32 {
         return 1.0;
     }
     if q == 0.0 {
-        return select(0.0, bitcast<f32>(0x7f800000u), g < 0.0);  // 0^-g: +inf
+        // 0^-g: +inf, made from g's bits so no compiler folds it into a constant (the
+        // browser's refuses an infinite constant).
+        return select(0.0, bitcast<f32>(0x7f800000u | (bitcast<u32>(g) & 0u)), g < 0.0);
     }
     if q > 0.0 {
         return pow(q, g);
