@@ -178,6 +178,49 @@ fn grad_like(input: &Tensor) -> Result<Tensor> {
     Tensor::alloc(input.device(), input.shape(), input.dtype(), "gradient")
 }
 
+/// Implements the sealed [`Loss`] trait for `$loss` taking `$inputs` (a tuple of tensor
+/// references with lifetime `'a`) and giving `$grads`, through [`run`] and [`run_with_grad`]:
+/// the one body every loss shares, whatever its arity.
+macro_rules! loss_trait {
+    ($loss:ty, $inputs:ty, $grads:ty) => {
+        impl $crate::loss::sealed::Sealed for $loss {}
+
+        impl Loss for $loss {
+            type Inputs<'a> = $inputs;
+            type Grads = $grads;
+
+            fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
+                $crate::loss::run(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
+            fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Self::Grads)> {
+                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Submit, inputs)
+            }
+
+            fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                inputs: Self::Inputs<'_>,
+            ) -> Result<Tensor> {
+                $crate::loss::run(self, $crate::gpu::Destination::Encoder(encoder), inputs)
+            }
+
+            fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                inputs: Self::Inputs<'_>,
+            ) -> Result<(Tensor, Self::Grads)> {
+                $crate::loss::run_with_grad(
+                    self,
+                    $crate::gpu::Destination::Encoder(encoder),
+                    inputs,
+                )
+            }
+        }
+    };
+}
+pub(crate) use loss_trait;
+
 /// Implements [`Loss`] and the inherent methods (`new`, `reduction`, `forward`, …) for a loss
 /// of `(input, target)` with one gradient, given the kernel family it calls (`elementwise` or `class_rows`), the names of
 /// its two tensors, its reduction type, and the docs of its `forward_with_grad`. The loss
@@ -228,36 +271,7 @@ macro_rules! two_input_loss {
             }
         }
 
-        impl $crate::loss::sealed::Sealed for $loss {}
-
-        impl Loss for $loss {
-            type Inputs<'a> = (&'a Tensor, &'a Tensor);
-            type Grads = Tensor;
-
-            fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
-                $crate::loss::run(self, $crate::gpu::Destination::Submit, inputs)
-            }
-
-            fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Tensor)> {
-                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Submit, inputs)
-            }
-
-            fn record(
-                &self,
-                encoder: &mut wgpu::CommandEncoder,
-                inputs: Self::Inputs<'_>,
-            ) -> Result<Tensor> {
-                $crate::loss::run(self, $crate::gpu::Destination::Encoder(encoder), inputs)
-            }
-
-            fn record_with_grad(
-                &self,
-                encoder: &mut wgpu::CommandEncoder,
-                inputs: Self::Inputs<'_>,
-            ) -> Result<(Tensor, Tensor)> {
-                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Encoder(encoder), inputs)
-            }
-        }
+        $crate::loss::loss_trait!($loss, (&'a Tensor, &'a Tensor), Tensor);
 
         impl $crate::loss::Compute for $loss {
             fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
@@ -343,36 +357,7 @@ macro_rules! three_input_loss {
             }
         }
 
-        impl $crate::loss::sealed::Sealed for $loss {}
-
-        impl Loss for $loss {
-            type Inputs<'a> = (&'a Tensor, &'a Tensor, &'a Tensor);
-            type Grads = (Tensor, Tensor);
-
-            fn forward(&self, inputs: Self::Inputs<'_>) -> Result<Tensor> {
-                $crate::loss::run(self, $crate::gpu::Destination::Submit, inputs)
-            }
-
-            fn forward_with_grad(&self, inputs: Self::Inputs<'_>) -> Result<(Tensor, Self::Grads)> {
-                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Submit, inputs)
-            }
-
-            fn record(
-                &self,
-                encoder: &mut wgpu::CommandEncoder,
-                inputs: Self::Inputs<'_>,
-            ) -> Result<Tensor> {
-                $crate::loss::run(self, $crate::gpu::Destination::Encoder(encoder), inputs)
-            }
-
-            fn record_with_grad(
-                &self,
-                encoder: &mut wgpu::CommandEncoder,
-                inputs: Self::Inputs<'_>,
-            ) -> Result<(Tensor, Self::Grads)> {
-                $crate::loss::run_with_grad(self, $crate::gpu::Destination::Encoder(encoder), inputs)
-            }
-        }
+        $crate::loss::loss_trait!($loss, (&'a Tensor, &'a Tensor, &'a Tensor), (Tensor, Tensor));
 
         impl $crate::loss::Compute for $loss {
             fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Self::Grads> {
