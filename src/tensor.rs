@@ -187,11 +187,6 @@ impl Tensor {
         self.alloc.buffer()
     }
 
-    /// The memory behind the tensor, shared.
-    pub(crate) fn allocation(&self) -> Arc<Allocation> {
-        self.alloc.clone()
-    }
-
     /// This tensor, readable only once `loss`'s status check (if any) passes: a gradient is
     /// as wrong as its loss when a label was out of range.
     pub(crate) fn guarded_by(mut self, loss: &Tensor) -> Self {

@@ -422,7 +422,8 @@ fn cross_entropy_with_spatial_dimensions() {
     )
     .unwrap();
     let m = x[..c].iter().map(|&v| (v as f64).exp()).sum::<f64>().ln() - x[1] as f64;
-    assert!(rel_err(scalar(&one), m) < 1e-6);
+    let got = scalar(&one);
+    assert!(rel_err(got, m) < 1e-6, "one sample: got {got}, want {m}");
 }
 
 #[test]

@@ -61,16 +61,6 @@ pub(super) struct Gpu {
     lost: Arc<Mutex<Option<String>>>,
     /// Kernel timing ([`Device::time_kernels`]).
     pub(super) clock: KernelClock,
-    /// Held by a call from the start of its recording to its submission, on GL only (a call
-    /// recorded into the caller's encoder holds it while it records; the caller submits).
-    ///
-    /// With several threads calling losses on one GL device (Mesa llvmpipe, wgpu 30), a call
-    /// whose recording another thread's submission overtook sometimes read back another
-    /// call's value in its first word (about 3 runs in 120 of `tests/pytorch_edges.rs` under
-    /// load; 0 in 120 with this lock, and 0 on Vulkan without it). Waiting for the GPU before
-    /// pooling a dropped tensor's buffer did not help, locking submissions alone did not, and
-    /// readback submissions need not take it: the race is between two calls' recordings.
-    pub(super) one_call_at_a_time: Option<Mutex<()>>,
 }
 
 /// The GPU context: a wgpu device and queue plus the pipelines compiled for it.
@@ -215,7 +205,6 @@ impl Device {
         };
         let grid = Mutex::new(limits.grid);
         log::debug!("wgpu-loss: {limits:?}");
-        let one_call_at_a_time = (info.backend == Backend::Gl).then(Mutex::default);
         Device {
             gpu: Arc::new(Gpu {
                 scopes: Scopes::new(&device),
@@ -232,7 +221,6 @@ impl Device {
                 memory: Arc::default(),
                 lost: Arc::default(),
                 clock: KernelClock::default(),
-                one_call_at_a_time,
             }),
         }
     }

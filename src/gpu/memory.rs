@@ -90,8 +90,9 @@ pub(crate) struct Slot<'a> {
     pub offset: u64,
     /// `None`: to the end of the buffer.
     pub size: Option<u64>,
-    /// The tensor memory the range belongs to, if any.
-    pub owner: Option<&'a Allocation>,
+    /// The tensor memory the range belongs to, if any: a call that binds it holds it until
+    /// its submission.
+    pub owner: Option<&'a Arc<Allocation>>,
 }
 
 impl<'a> From<&'a wgpu::Buffer> for Slot<'a> {

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use std::sync::{Arc, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use wgpu::util::DeviceExt;
 
@@ -55,8 +55,6 @@ impl Encoding<'_> {
 /// scopes, so a mistake comes back as [`Error::Gpu`] instead of aborting the process.
 pub(crate) struct Recorder<'d, 'e> {
     dev: &'d Device,
-    /// This call's turn on a device whose calls record one at a time (GL), until submitted.
-    turn: Option<MutexGuard<'d, ()>>,
     encoder: Encoding<'e>,
     /// Catches what goes wrong while recording and submitting.
     scope: ErrorScope,
@@ -64,7 +62,7 @@ pub(crate) struct Recorder<'d, 'e> {
     taken: Vec<wgpu::Buffer>,
     /// The passes' timestamps, while the device times its kernels (own encoder only).
     timer: Option<PassTimer>,
-    /// Memory this call's passes use that no returned tensor holds, kept until submission.
+    /// The tensor memory this call's passes bind, kept until submission.
     held: Vec<Arc<Allocation>>,
     /// Set when the caller's encoder has been submitted and done (caller's encoder only).
     submission: Option<Submission>,
@@ -74,10 +72,6 @@ impl<'d, 'e> Recorder<'d, 'e> {
     pub(crate) fn new(dev: &'d Device, destination: Destination<'e>) -> Result<Self> {
         dev.check_alive()?;
         let gpu = &dev.gpu;
-        let turn = gpu
-            .one_call_at_a_time
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
         let scope = gpu.scopes.push();
         let mut submission = None;
         let (encoder, timer) = match destination {
@@ -100,7 +94,6 @@ impl<'d, 'e> Recorder<'d, 'e> {
         };
         Ok(Recorder {
             dev,
-            turn,
             encoder,
             scope,
             taken: Vec::new(),
@@ -154,17 +147,23 @@ impl<'d, 'e> Recorder<'d, 'e> {
         buffer
     }
 
-    /// Keeps `memory` (an intermediate tensor) alive until the call's work is submitted:
-    /// dropped earlier, its buffer could go to another thread's tensor in between.
-    pub(crate) fn hold(&mut self, memory: Arc<Allocation>) {
-        self.held.push(memory);
+    /// Keeps the tensor memory of `slot` alive until the call's work is submitted: an
+    /// intermediate tensor (a denominator, an f32 gradient) dropped earlier would give its
+    /// buffer to another thread's tensor while this call's commands still write it. In the
+    /// caller's encoder, submitted whenever the caller likes, the memory is also kept out of
+    /// the pool for good.
+    fn hold(&mut self, slot: &Slot) {
+        if let Some(owner) = slot.owner {
+            if let Encoding::Caller(_) = self.encoder {
+                owner.pin();
+            }
+            self.held.push(owner.clone());
+        }
     }
 
     /// Records the zeroing of `slot`.
     pub(crate) fn clear(&mut self, slot: Slot) {
-        if let (Encoding::Caller(_), Some(owner)) = (&self.encoder, slot.owner) {
-            owner.pin();
-        }
+        self.hold(&slot);
         self.encoder
             .get()
             .clear_buffer(slot.buffer, slot.offset, slot.size);
@@ -240,13 +239,11 @@ impl<'d, 'e> Recorder<'d, 'e> {
                 )
             }
             // Submitted whenever the caller likes: what it binds stays out of the pools.
-            Encoding::Caller(_) => {
-                for owner in bindings.iter().filter_map(|(_, s)| s.owner) {
-                    owner.pin();
-                }
-                make()
-            }
+            Encoding::Caller(_) => make(),
         };
+        for (_, slot) in bindings {
+            self.hold(slot);
+        }
         let mut pass = self
             .encoder
             .get()
@@ -272,7 +269,6 @@ impl<'d, 'e> Recorder<'d, 'e> {
             }
             gpu.queue.submit([encoder.finish()]);
         }
-        drop(self.turn);
         for buffer in self.taken {
             gpu.memory.recycle_scratch(buffer);
         }
@@ -303,7 +299,29 @@ fn aliased<B: PartialEq>(ranges: &[(B, u64, Option<u64>, bool)]) -> Option<(usiz
 
 #[cfg(test)]
 mod tests {
-    use super::aliased;
+    use super::{Destination, Recorder, aliased};
+    use crate::{DType, Device, Tensor};
+
+    #[test]
+    fn memory_bound_by_a_call_stays_out_of_the_pool_until_submitted() {
+        // A call's intermediate tensor (cross-entropy's weighted-mean denominator) was dropped
+        // when its kernels were recorded, before the submission: another thread's new tensor
+        // got its buffer and read this call's values (tests/gradients.rs, 4 runs in 24 under
+        // load on lavapipe).
+        let dev = Device::new().expect("no adapter for the GPU tests");
+        let shape = [1000];
+        let bytes = Tensor::required_bytes(&shape, DType::F32);
+        let mut rec = Recorder::new(&dev, Destination::Submit).unwrap();
+        let scratch = Tensor::alloc(&dev, &shape, DType::F32, "intermediate").unwrap();
+        rec.clear(scratch.whole());
+        drop(scratch);
+        assert!(
+            dev.gpu.memory.take_tensor(bytes).is_none(),
+            "a dropped tensor's buffer went back to the pool before the call was submitted"
+        );
+        rec.submit().unwrap();
+        assert!(dev.gpu.memory.take_tensor(bytes).is_some());
+    }
 
     #[test]
     fn overlapping_writable_ranges_are_found() {

@@ -703,11 +703,7 @@ impl ClassPlan {
         // one word. For half logits a last pass rounds it into `grad`.
         let f32_grad = match grad {
             Some(g) if g.dtype() != DType::F32 => {
-                let g = Tensor::alloc(dev, g.shape(), DType::F32, "gradient")?;
-                // It lives until the submission: dropped earlier, its buffer could go to
-                // another thread's tensor before this call's kernels write it.
-                rec.hold(g.allocation());
-                Some(g)
+                Some(Tensor::alloc(dev, g.shape(), DType::F32, "gradient")?)
             }
             _ => None,
         };
