@@ -241,8 +241,10 @@ impl Tensor {
     /// (`COPY_SRC` for [`Tensor::to_vec`]) and hold at least
     /// [`Tensor::required_bytes`]`(shape, dtype)` bytes. A mismatch gives an [`Error`], not a
     /// wgpu validation abort. A buffer of another device of the same `wgpu::Instance` (every
-    /// device this crate opens shares one) is reported as [`Error::Gpu`] by the first loss that
-    /// binds it; wgpu cannot check buffers of another instance.
+    /// device this crate opens shares one, on every backend, GL included) is reported as
+    /// [`Error::Gpu`] by the first loss that binds it. wgpu cannot check a buffer of another
+    /// instance: one of your own instance wrapped on a device this crate opened, or the reverse
+    /// through [`Device::from_wgpu`].
     ///
     /// ```
     /// use wgpu_loss::{wgpu, DType, Device, Tensor};

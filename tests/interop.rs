@@ -50,16 +50,22 @@ fn wrong_buffers_are_errors() {
     let uniform = user_buffer(dev, 16, wgpu::BufferUsages::UNIFORM);
     let err = Tensor::from_buffer(dev, uniform, &[4], DType::F32).unwrap_err();
     assert!(matches!(err, Error::InvalidBuffer(_)), "{err}");
-    // A buffer of another device: the first loss that binds it says so, without aborting.
-    // (GL devices each have an instance of their own, whose handles wgpu cannot tell apart.)
-    if dev.info().backend == Backend::Gl {
-        return;
-    }
+    // A buffer of another device: the first loss that binds it says so, on every backend.
+    // (When each GL device had an instance of its own, wgpu-core panicked here.)
     let other = Device::new().unwrap();
     let foreign = user_buffer(&other, 16, USAGE);
     let t = Tensor::from_buffer(dev, foreign, &[4], DType::F32).unwrap();
     let err = mse_loss(&t, &upload(&[0.0; 4], &[4]), Reduction::Mean).unwrap_err();
     assert!(matches!(err, Error::Gpu(_)), "{err}");
+    // Nor is it read as the buffer of this device that has its handle in another instance
+    // (GL then bound `x` in its place, and the loss was 0).
+    let ours = Device::new().unwrap();
+    let x = Tensor::from_slice(&ours, &[1.0f32, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let theirs = Device::new().unwrap();
+    let foreign = user_buffer(&theirs, 16, USAGE);
+    let t = Tensor::from_buffer(&ours, foreign, &[4], DType::F32).unwrap();
+    let read = mse_loss(&t, &x, Reduction::Sum).and_then(|l| l.to_vec::<f32>());
+    assert!(matches!(read, Err(Error::Gpu(_))), "{read:?}");
 }
 
 #[test]

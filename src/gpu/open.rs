@@ -1,8 +1,6 @@
-//! Finding an adapter: the process's wgpu instance, and the choice among its adapters by
-//! name, graphics API and power preference.
+//! Finding an adapter: the process's wgpu instance and its adapters, and the choice among
+//! them by name, graphics API and power preference.
 
-#[cfg(not(target_arch = "wasm32"))]
-use std::sync::Mutex;
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
@@ -10,9 +8,10 @@ use crate::gpu::adapter::PowerPreference;
 use crate::gpu::options::DeviceOptions;
 
 /// The process's one wgpu instance, made from the environment (`WGPU_BACKEND`). Every device
-/// this crate opens on Vulkan, Metal or DX12 comes from it, so wgpu can tell their resources
-/// apart: a buffer of one device bound on another is a validation error (an [`Error`]), where
-/// two instances would confuse their handles.
+/// this crate opens comes from it, so wgpu can tell their resources apart: a buffer of one
+/// device bound on another is a validation error (an [`Error`]), where two instances would
+/// confuse their handles (wgpu-core looks a buffer up by an index that each instance counts
+/// from zero: it panicked, or bound this instance's buffer of that index).
 fn instance() -> &'static wgpu::Instance {
     static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
     INSTANCE.get_or_init(|| {
@@ -23,52 +22,43 @@ fn instance() -> &'static wgpu::Instance {
 /// Picks an adapter (see [`choose_adapter`]): on the web, the browser's.
 pub(crate) async fn pick_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
     #[cfg(target_arch = "wasm32")]
-    return choose_adapter(instance(), options).await;
+    let adapters = instance().enumerate_adapters(backends(options)).await;
     #[cfg(not(target_arch = "wasm32"))]
-    pick_native_adapter(options)
+    let adapters = native_adapters().to_vec();
+    choose_adapter(adapters, options)
 }
 
-/// Picks an adapter natively. One thread at a time: wgpu's GL backend makes an instance's
-/// EGL context current while it enumerates, and two threads doing so at once fail (EGL
-/// BadAccess). Enumeration does not wait for the GPU, so blocking on it is brief.
+/// The instance's adapters, enumerated once, natively. wgpu's GL backend makes the
+/// instance's one EGL context current while it enumerates, and gives each adapter it
+/// enumerates a lock of its own over that context: devices of one adapter take turns, but an
+/// enumeration, or a device of another enumeration's adapter, beside them fails to make the
+/// context current (EGL BadAccess). Adapters that appear later are not seen.
 #[cfg(not(target_arch = "wasm32"))]
-fn pick_native_adapter(options: &DeviceOptions) -> Result<wgpu::Adapter> {
-    static PICKING: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = PICKING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let adapter = pollster::block_on(choose_adapter(instance(), options))?;
-    if adapter.get_info().backend != wgpu::Backend::Gl {
-        return Ok(adapter);
+fn native_adapters() -> &'static [wgpu::Adapter] {
+    static ADAPTERS: OnceLock<Vec<wgpu::Adapter>> = OnceLock::new();
+    ADAPTERS
+        .get_or_init(|| pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all())))
+}
+
+/// The backends `options` allow: all when it names none.
+fn backends(options: &DeviceOptions) -> wgpu::Backends {
+    match options.backends.as_slice() {
+        [] => wgpu::Backends::all(),
+        list => list
+            .iter()
+            .fold(wgpu::Backends::empty(), |acc, b| acc | b.to_wgpu()),
     }
-    // wgpu's GL backend shares one EGL context among the devices of an adapter, and devices
-    // used from several threads then fail to make it current (EGL BadAccess): each GL device
-    // gets an instance, and so an adapter, of its own.
-    let gl = wgpu::Instance::new(wgpu::InstanceDescriptor {
-        backends: wgpu::Backends::GL,
-        ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
-    });
-    let name = adapter.get_info().name;
-    pollster::block_on(gl.enumerate_adapters(wgpu::Backends::GL))
-        .into_iter()
-        .find(|a| a.get_info().name == name)
-        .ok_or_else(|| Error::NoAdapter(format!("GL adapter {name:?} vanished")))
 }
 
 /// Chooses an adapter: by name if one is asked for (options, then `WGPU_ADAPTER_NAME`), else
 /// the best of the allowed backends for the power preference (options, then
 /// `WGPU_POWER_PREF`).
-async fn choose_adapter(
-    instance: &wgpu::Instance,
-    options: &DeviceOptions,
-) -> Result<wgpu::Adapter> {
-    let backends = match options.backends.as_slice() {
-        [] => wgpu::Backends::all(),
-        list => list
-            .iter()
-            .fold(wgpu::Backends::empty(), |acc, b| acc | b.to_wgpu()),
-    };
-    let adapters = instance.enumerate_adapters(backends).await;
+fn choose_adapter(adapters: Vec<wgpu::Adapter>, options: &DeviceOptions) -> Result<wgpu::Adapter> {
+    let backends = backends(options);
+    let adapters: Vec<_> = adapters
+        .into_iter()
+        .filter(|a| backends.contains(a.get_info().backend.into()))
+        .collect();
     let found: Vec<String> = adapters
         .iter()
         .map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend))
