@@ -346,6 +346,132 @@ fn benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
     }
 }
 
+/// CTC's forward recursion in log space, one sequence after another: the plain CPU side of
+/// the CTC rows, in `T` (f32 when `f` is, f64 for the reference).
+fn cpu_ctc<F>(lp: &[F], shape: (usize, usize, usize), targets: &[u32], len: usize) -> F
+where
+    F: Copy + PartialOrd + std::ops::Add<Output = F> + std::ops::Sub<Output = F>,
+    F: std::ops::Div<Output = F> + Exp + From<u16>,
+{
+    let (time, batch, classes) = shape;
+    let neg_inf = F::NEG_INF;
+    let log_add = |a: F, b: F| {
+        let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+        if hi == neg_inf {
+            hi
+        } else {
+            hi + (lo - hi).exp().ln_1p()
+        }
+    };
+    let states = 2 * len + 1;
+    let mut total = F::from(0);
+    let (mut prev, mut next) = (vec![neg_inf; states], vec![neg_inf; states]);
+    for n in 0..batch {
+        let label = |s: usize| {
+            if s.is_multiple_of(2) {
+                0
+            } else {
+                targets[n * len + s / 2] as usize
+            }
+        };
+        let at = |t: usize, s: usize| lp[(t * batch + n) * classes + label(s)];
+        prev.fill(neg_inf);
+        prev[0] = at(0, 0);
+        prev[1] = at(0, 1);
+        for t in 1..time {
+            for s in 0..states {
+                let mut a = prev[s];
+                if s >= 1 {
+                    a = log_add(a, prev[s - 1]);
+                }
+                if s >= 2 && label(s) != label(s - 2) {
+                    a = log_add(a, prev[s - 2]);
+                }
+                next[s] = a + at(t, s);
+            }
+            std::mem::swap(&mut prev, &mut next);
+        }
+        let ll = log_add(prev[states - 1], prev[states - 2]);
+        total = total + (F::from(0) - ll) / F::from(len as u16);
+    }
+    total / F::from(batch as u16)
+}
+
+/// exp, log1p and -inf for the two float types of [`cpu_ctc`].
+trait Exp {
+    const NEG_INF: Self;
+    fn exp(self) -> Self;
+    fn ln_1p(self) -> Self;
+}
+
+impl Exp for f32 {
+    const NEG_INF: f32 = f32::NEG_INFINITY;
+    fn exp(self) -> f32 {
+        f32::exp(self)
+    }
+    fn ln_1p(self) -> f32 {
+        f32::ln_1p(self)
+    }
+}
+
+impl Exp for f64 {
+    const NEG_INF: f64 = f64::NEG_INFINITY;
+    fn exp(self) -> f64 {
+        f64::exp(self)
+    }
+    fn ln_1p(self) -> f64 {
+        f64::ln_1p(self)
+    }
+}
+
+/// CTC at speech sizes: `[T, N, C]` log-probabilities (a log-softmax of random logits),
+/// targets of `L` labels without the blank, mean reduction; the forward loss read back.
+fn ctc_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
+    for (time, batch, classes, len) in [(500, 32, 32, 100), (1500, 16, 1000, 150)] {
+        let name = format!("ctc/{time}x{batch}x{classes}");
+        if !filter(&name) {
+            continue;
+        }
+        let logits = data(time * batch * classes, -3.0, 3.0, 7);
+        let lp64: Vec<f64> = logits
+            .chunks(classes)
+            .flat_map(|row| {
+                let m = row.iter().fold(f32::MIN, |m, &v| m.max(v)) as f64;
+                let lse = m + row.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+                row.iter().map(move |&v| v as f64 - lse)
+            })
+            .collect();
+        let lp: Vec<f32> = lp64.iter().map(|&v| v as f32).collect();
+        let targets: Vec<u32> = (0..batch * len)
+            .map(|i| 1 + (i * 7919 % (classes - 1)) as u32)
+            .collect();
+        let lp_t = Tensor::from_slice(dev, &lp, &[time, batch, classes]).unwrap();
+        let targets_t = Tensor::from_slice(dev, &targets, &[batch, len]).unwrap();
+        let lengths = Tensor::from_slice(dev, &vec![time as u32; batch], &[batch]).unwrap();
+        let target_lengths = Tensor::from_slice(dev, &vec![len as u32; batch], &[batch]).unwrap();
+        let read = || {
+            scalar(wgpu_loss::ctc_loss(
+                &lp_t,
+                &targets_t,
+                &lengths,
+                &target_lengths,
+                Reduction::Mean,
+            ))
+        };
+        let case = Case {
+            name,
+            elements: time * batch * classes,
+            bytes: 4 * (time * batch * classes + batch * len) as u64,
+        };
+        let lp64: Vec<f64> = lp.iter().map(|&v| v as f64).collect();
+        let shape = (time, batch, classes);
+        let want = cpu_ctc(&lp64, shape, &targets, len);
+        bench_case(dev, c, case, want, read, || {
+            cpu_ctc(&lp, shape, &targets, len)
+        });
+    }
+}
+
 /// Half-precision rows: MSE and cross-entropy on f16 and bf16 inputs (the CPU loop runs on
 /// the same values in f32). GB/s counts the bytes actually read: 2 per half.
 fn half_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
@@ -456,6 +582,7 @@ fn main() {
     let mut c = Criterion::default().without_plots();
     benches(&mut c, &dev, &filter);
     half_benches(&mut c, &dev, &filter);
+    ctc_benches(&mut c, &dev, &filter);
 
     let samples = SAMPLES.lock().unwrap();
     println!(

@@ -84,6 +84,30 @@ pub enum Error {
         /// Its value.
         value: f32,
     },
+    /// A length that [`ctc_loss`](crate::ctc_loss) read on the GPU does not fit its tensors:
+    /// an input length above the time steps of the log-probabilities, a target length above
+    /// the padded targets' columns or past the end of concatenated targets, or a negative
+    /// one. Reported when the loss (or its gradient) is read.
+    #[error("{what}[{index}] = {value} is invalid: {why}")]
+    InvalidLength {
+        /// `"input_lengths"` or `"target_lengths"`.
+        what: &'static str,
+        /// The sequence.
+        index: u64,
+        /// The length given.
+        value: i64,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A CTC target label is the blank, which only alignments may hold. Reported when the
+    /// loss (or its gradient) is read.
+    #[error("target label at index {index} is the blank ({blank})")]
+    BlankLabel {
+        /// Flat index of the first such label in the targets.
+        index: u64,
+        /// The blank class.
+        blank: u32,
+    },
     /// A buffer given to [`Tensor::from_buffer`](crate::Tensor::from_buffer) cannot serve as
     /// a tensor (it lacks a usage the crate needs).
     #[error("invalid buffer: {0}")]

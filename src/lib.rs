@@ -24,6 +24,7 @@ pub use loss::Loss;
 pub use loss::bce::{BceLoss, binary_cross_entropy};
 pub use loss::bce_logits::{BceWithLogitsLoss, binary_cross_entropy_with_logits};
 pub use loss::cross_entropy::{CrossEntropyLoss, cross_entropy};
+pub use loss::ctc::{CtcLoss, ctc_loss};
 pub use loss::gaussian_nll::{GaussianNllLoss, gaussian_nll_loss};
 pub use loss::hinge::{HingeEmbeddingLoss, HingeLoss, hinge_embedding_loss, hinge_loss};
 pub use loss::huber::{HuberLoss, SmoothL1Loss, huber_loss, smooth_l1_loss};

@@ -10,6 +10,7 @@
 use crate::gpu::{EntryPoint, Kernel, Overrides, Uniform};
 use crate::kernels::class_rows::ClassRows;
 use crate::kernels::convert::Convert;
+use crate::kernels::ctc::Ctc;
 use crate::kernels::elementwise::Elementwise;
 use crate::kernels::finalize::Finalize;
 
@@ -48,6 +49,7 @@ pub fn variants() -> Vec<ShaderVariant> {
     all.extend(family(Elementwise::all()));
     all.extend(family(ClassRows::all()));
     all.extend(family(Convert::all()));
+    all.extend(family(Ctc::all()));
     all
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod broadcast;
 pub(crate) mod check;
 pub(crate) mod class_rows;
 pub(crate) mod convert;
+pub(crate) mod ctc;
 pub(crate) mod elementwise;
 pub(crate) mod finalize;
 pub(crate) mod plan;

@@ -33,6 +33,7 @@ wgsl_files! {
     CLASS_WEIGHT_NONE = "class_weight_none",
     CONVERT = "convert",
     CROSS_ENTROPY = "cross_entropy",
+    CTC = "ctc",
     ELEMENTWISE = "elementwise",
     ELEMENTWISE_NO_OUT = "elementwise_no_out",
     ELEMENTWISE_OUT = "elementwise_out",

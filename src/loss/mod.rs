@@ -4,6 +4,7 @@
 pub mod bce;
 pub mod bce_logits;
 pub mod cross_entropy;
+pub mod ctc;
 pub mod gaussian_nll;
 pub mod hinge;
 pub mod huber;
@@ -128,6 +129,12 @@ impl FirstInput for (&Tensor, &Tensor, &Tensor) {
     }
 }
 
+impl FirstInput for (&Tensor, &Tensor, &Tensor, &Tensor) {
+    fn first(&self) -> &Tensor {
+        self.0
+    }
+}
+
 /// [`Loss::forward`] and [`Loss::record`]: the loss alone, submitted or into `to`.
 pub(crate) fn run<'i, L>(loss: &L, to: Destination, inputs: L::Inputs<'i>) -> Result<Tensor>
 where
@@ -174,7 +181,7 @@ where
 }
 
 /// A gradient of `input`'s shape and element type.
-fn grad_like(input: &Tensor) -> Result<Tensor> {
+pub(crate) fn grad_like(input: &Tensor) -> Result<Tensor> {
     Tensor::alloc(input.device(), input.shape(), input.dtype(), "gradient")
 }
 
