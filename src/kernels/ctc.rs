@@ -11,7 +11,7 @@ use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, over
 use crate::kernels::check::{self, Meta};
 use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
-use crate::kernels::plan::{self, MAX_LOOP, WG};
+use crate::kernels::plan::{MAX_LOOP, WG};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::reduction::Reduction;
 use crate::tensor::{StatusCheck, Tensor};
@@ -140,6 +140,9 @@ pub(crate) struct CtcCall {
     pub zero_infinity: bool,
     pub reduction: Reduction,
 }
+
+/// Invocations of a recursion's workgroup: `RWG` in `ctc.wgsl`.
+const RECURSION_WG: usize = 64;
 
 /// The most sequences one call takes: the prologue sums the lengths of the sequences before
 /// each one in a loop of its own.
@@ -283,7 +286,7 @@ pub(crate) fn plan(limits: &Limits, call: &CtcCall, inputs: CtcInputs) -> Result
             "{op}: at most 2^30 targets and 2^31 log-probabilities per call"
         )));
     }
-    let lanes = (2 * max_labels + 1).div_ceil(WG as usize);
+    let lanes = (2 * max_labels + 1).div_ceil(RECURSION_WG);
     let per_group = batch * classes;
     let grid = limits.max_workgroups as usize * WG as usize;
     if per_group > grid {
@@ -307,7 +310,8 @@ pub(crate) fn plan(limits: &Limits, call: &CtcCall, inputs: CtcInputs) -> Result
             false => vec![],
         },
         // Per step: its states twice (the recursion, then the scale) and a workgroup max.
-        recursion_steps: (MAX_LOOP as usize / (1 + 2 * lanes + plan::REDUCE_LOOPS as usize)).max(1),
+        recursion_steps: (MAX_LOOP as usize / (1 + 2 * lanes + RECURSION_WG.ilog2() as usize))
+            .max(1),
         grad_steps: grid / per_group,
     })
 }
