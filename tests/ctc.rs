@@ -675,3 +675,95 @@ fn bad_lengths_and_labels_are_errors() {
         .unwrap_err();
     assert!(matches!(err, Error::DType { .. }), "{err}");
 }
+
+#[test]
+fn random_calls_never_panic() {
+    // Shapes, lengths, labels and log-probability bits at random, valid or not (NaN, inf,
+    // lengths past T or negative, labels past C or equal to the blank): each call returns a
+    // value or an Error, and reading it too, but never panics.
+    let mut rng = Rng::new(168);
+    let dev = device();
+    let special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -1e30, 0.0, 1.0];
+    let (mut computed, mut refused) = (0, 0);
+    for _ in 0..300 {
+        let (time, batch, classes) = (
+            1 + rng.below(12) as usize,
+            1 + rng.below(4) as usize,
+            1 + rng.below(6) as usize,
+        );
+        let lp: Vec<f32> = (0..time * batch * classes)
+            .map(|_| match rng.below(8) {
+                0 => special[rng.below(6) as usize],
+                _ => rng.uniform(-20.0, 0.0),
+            })
+            .collect();
+        let s = 1 + rng.below(5) as usize;
+        let padded = rng.below(2) == 0;
+        let n_targets = if padded { batch * s } else { s };
+        let signed = rng.below(2) == 0;
+        let int = |rng: &mut Rng, hi: u32| -> i64 {
+            match rng.below(40) {
+                0 => -1,
+                1 => hi as i64 + 1,
+                _ => rng.below(hi + 1) as i64,
+            }
+        };
+        let targets: Vec<i64> = (0..n_targets)
+            .map(|_| int(&mut rng, classes as u32))
+            .collect();
+        let input_lengths: Vec<i64> = (0..batch).map(|_| int(&mut rng, time as u32)).collect();
+        let target_lengths: Vec<i64> = (0..batch).map(|_| int(&mut rng, s as u32)).collect();
+        let ints = |v: &[i64], shape: &[usize]| match signed {
+            true => {
+                Tensor::from_slice(dev, &v.iter().map(|&x| x as i32).collect::<Vec<_>>(), shape)
+            }
+            false => {
+                Tensor::from_slice(dev, &v.iter().map(|&x| x as u32).collect::<Vec<_>>(), shape)
+            }
+        };
+        let target_shape = if padded { vec![batch, s] } else { vec![s] };
+        let reduction = [Reduction::None, Reduction::Mean, Reduction::Sum][rng.below(3) as usize];
+        let loss = CtcLoss::new()
+            .blank(rng.below(classes as u32 + 1))
+            .zero_infinity(rng.below(2) == 0)
+            .reduction(reduction);
+        let grad = rng.below(2) == 0;
+        let dtype = [DType::F32, DType::F16, DType::BF16][rng.below(3) as usize];
+        let call = || -> wgpu_loss::Result<()> {
+            let shape = [time, batch, classes];
+            let x = match dtype {
+                DType::F32 => Tensor::from_slice(dev, &lp, &shape),
+                DType::F16 => {
+                    let v: Vec<f16> = lp.iter().map(|&v| f16::from_f32(v)).collect();
+                    Tensor::from_slice(dev, &v, &shape)
+                }
+                _ => {
+                    let v: Vec<bf16> = lp.iter().map(|&v| bf16::from_f32(v)).collect();
+                    Tensor::from_slice(dev, &v, &shape)
+                }
+            }?;
+            let y = ints(&targets, &target_shape)?;
+            let il = ints(&input_lengths, &[batch])?;
+            let tl = ints(&target_lengths, &[batch])?;
+            match grad {
+                true => {
+                    let (l, g) = loss.forward_with_grad(&x, &y, &il, &tl)?;
+                    match dtype {
+                        DType::F32 => g.to_vec::<f32>().map(drop)?,
+                        DType::F16 => g.to_vec::<f16>().map(drop)?,
+                        _ => g.to_vec::<bf16>().map(drop)?,
+                    }
+                    l.to_vec::<f32>().map(drop)
+                }
+                false => loss.forward(&x, &y, &il, &tl)?.to_vec::<f32>().map(drop),
+            }
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+            Ok(Ok(())) => computed += 1,
+            Ok(Err(_)) => refused += 1,
+            Err(_) => panic!("a CTC call panicked: T {time}, N {batch}, C {classes}"),
+        }
+    }
+    eprintln!("ctc: 300 random calls, {computed} computed, {refused} refused with an Error");
+    assert!(computed > 40 && refused > 40, "{computed} / {refused}");
+}
