@@ -43,6 +43,7 @@ both!(every_shader_variant_compiles);
 both!(elementwise_losses_match_f64);
 both!(row_losses_match_f64);
 both!(a_bad_label_is_an_error);
+both!(ctc_matches_closed_forms);
 
 /// Milliseconds since some fixed instant, for timings printed by the tests.
 fn now_ms() -> f64 {
@@ -516,6 +517,54 @@ mod bodies {
             "{runs} row-wise loss calls checked in {:.0} ms",
             now_ms() - start
         );
+    }
+
+    pub async fn ctc_matches_closed_forms() {
+        let dev = Device::new_async().await.expect("an adapter");
+        let u = |v: &[u32], shape: &[usize]| Tensor::from_slice(&dev, v, shape).expect("ints");
+        for dtype in [DType::F32, DType::F16, DType::BF16] {
+            // Two steps of uniform {blank, a}: the target "a" has the alignments "a a", "a -",
+            // "- a", probability 3/4; "a" holds 2/3 of them at each step.
+            let (lp, q) = upload(&dev, &[0.5f32.ln(); 4], dtype, &[2, 1, 2]);
+            let (targets, lengths, target_lengths) =
+                (u(&[1], &[1, 1]), u(&[2], &[1]), u(&[1], &[1]));
+            // Every class has the stored log-probability q: each alignment has e^2q.
+            let (q, p) = (q[0], q[0].exp());
+            let nll = -(3.0f64.ln() + 2.0 * q);
+            let g = [p - 1.0 / 3.0, p - 2.0 / 3.0, p - 1.0 / 3.0, p - 2.0 / 3.0];
+            // One sequence of one label: every reduction gives the same.
+            for reduction in [Reduction::None, Reduction::Mean, Reduction::Sum] {
+                let (loss, grad) = CtcLoss::new()
+                    .reduction(reduction)
+                    .forward_with_grad(&lp, &targets, &lengths, &target_lengths)
+                    .expect("recorded");
+                assert_close(&read(&loss).await, &[nll], DType::F32, "ctc loss");
+                assert_close(&read(&grad).await, &g, dtype, "ctc gradient");
+            }
+        }
+        // "a a" needs a blank between its labels: impossible in two steps.
+        let (lp, _) = upload(&dev, &[(1.0f32 / 3.0).ln(); 6], DType::F32, &[2, 3]);
+        let loss = ctc_loss(
+            &lp,
+            &u(&[1, 1], &[2]),
+            &u(&[2], &[]),
+            &u(&[2], &[]),
+            Reduction::Sum,
+        )
+        .expect("recorded");
+        assert_eq!(read(&loss).await, vec![f64::INFINITY]);
+        let blank = ctc_loss(
+            &lp,
+            &u(&[0, 1], &[2]),
+            &u(&[2], &[]),
+            &u(&[2], &[]),
+            Reduction::Sum,
+        )
+        .expect("recorded");
+        match blank.to_vec_async::<f32>().await {
+            Err(e @ Error::BlankLabel { .. }) => say!("a blank label: {e}"),
+            other => panic!("expected BlankLabel, got {other:?}"),
+        }
     }
 
     pub async fn a_bad_label_is_an_error() {
