@@ -158,14 +158,14 @@ pub(crate) struct CtcPlan {
     /// Targets padded to this many columns, or concatenated (`None`).
     columns: Option<usize>,
     total: usize,
-    max_labels: usize,
-    max_states: usize,
+    pub max_labels: usize,
+    pub max_states: usize,
     /// The per-sequence losses' shape (reduction none): `[N]`, or `[]` for one unbatched
     /// sequence.
     loss_shape: Vec<usize>,
     /// Time steps per dispatch of the recursions, and of the gradient.
-    recursion_steps: usize,
-    grad_steps: usize,
+    pub recursion_steps: usize,
+    pub grad_steps: usize,
 }
 
 /// The tensors of one call.
@@ -177,17 +177,40 @@ pub(crate) struct CtcInputs<'t> {
     pub target_lengths: &'t Tensor,
 }
 
+/// What a plan knows of the tensors of one call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CtcMetas<'t> {
+    pub log_probs: Meta<'t>,
+    pub targets: Meta<'t>,
+    pub input_lengths: Meta<'t>,
+    pub target_lengths: Meta<'t>,
+}
+
+impl<'t> CtcMetas<'t> {
+    pub(crate) fn of(inputs: CtcInputs<'t>) -> Self {
+        CtcMetas {
+            log_probs: Meta::of(inputs.log_probs),
+            targets: Meta::of(inputs.targets),
+            input_lengths: Meta::of(inputs.input_lengths),
+            target_lengths: Meta::of(inputs.target_lengths),
+        }
+    }
+}
+
 fn integer(t: Meta, what: &'static str) -> Result<()> {
     check::dtype(t, what, "u32 or i32", &[DType::U32, DType::I32])
 }
 
 /// Checks shapes, element types and options, and sizes the passes.
-pub(crate) fn plan(limits: &Limits, call: &CtcCall, inputs: CtcInputs) -> Result<CtcPlan> {
+pub(crate) fn plan(limits: &Limits, call: &CtcCall, metas: CtcMetas) -> Result<CtcPlan> {
     let op = "ctc_loss";
-    let lp = Meta::of(inputs.log_probs);
+    let CtcMetas {
+        log_probs: lp,
+        targets,
+        input_lengths: lengths,
+        target_lengths,
+    } = metas;
     let precision = check::float(lp, "log_probs")?;
-    let (targets, lengths) = (Meta::of(inputs.targets), Meta::of(inputs.input_lengths));
-    let target_lengths = Meta::of(inputs.target_lengths);
     integer(targets, "targets")?;
     integer(lengths, "input_lengths")?;
     integer(target_lengths, "target_lengths")?;

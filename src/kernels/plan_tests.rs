@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::gpu::{DeviceType, Grid, Limits};
 use crate::kernels::check::Meta;
 use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind};
+use crate::kernels::ctc::{self, CtcCall, CtcMetas};
 use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 use crate::kernels::finalize::Denominator;
 use crate::kernels::wgsl::Precision;
@@ -212,4 +213,39 @@ fn tiles_depend_on_the_input_and_the_processor_not_on_the_grid() {
     let n = 1 << 24;
     let on = |l: &Limits| Tiling::new(l, n, 256, 1, 16, 1 << 23).tiles(n);
     assert_eq!((on(&gpu), on(&cpu(1 << 27))), (1024, 64));
+}
+
+#[test]
+fn ctc_splits_time_to_the_loop_budget_and_refuses_what_it_cannot_run() {
+    let call = CtcCall {
+        blank: 0,
+        zero_infinity: false,
+        reduction: Reduction::Mean,
+    };
+    let lengths = [4];
+    let metas = |lp: &'static [usize], targets: &'static [usize]| CtcMetas {
+        log_probs: meta(lp, DType::F32),
+        targets: meta(targets, DType::U32),
+        input_lengths: meta(&lengths, DType::U32),
+        target_lengths: meta(&lengths, DType::I32),
+    };
+    let limits = cpu(1 << 30);
+    // [T = 20,000, N = 4, C = 30], padded to 40 labels: 81 states, two per invocation of 64.
+    let plan = ctc::plan(&limits, &call, metas(&[20_000, 4, 30], &[4, 40])).unwrap();
+    assert_eq!((plan.max_labels, plan.max_states), (40, 4 * 81));
+    // Each step: its states twice, a 6-level max, the loop itself.
+    assert_eq!(plan.recursion_steps, 32_768 / (1 + 2 * 2 + 6));
+    assert_eq!(plan.grad_steps, 65_535 * 256 / (4 * 30));
+    // Concatenated targets: a sequence may hold them all, within the budget.
+    let plan = ctc::plan(&limits, &call, metas(&[50, 4, 30], &[100])).unwrap();
+    assert_eq!((plan.max_labels, plan.max_states), (100, 2 * 100 + 4));
+    // Too many labels for one invocation's loops; a blank that is no class; a binding
+    // limit below the recursions' variables.
+    let err = ctc::plan(&limits, &call, metas(&[50, 4, 30], &[4, 20_000])).unwrap_err();
+    assert!(matches!(err, Error::Shape(_)), "{err}");
+    let blank = CtcCall { blank: 30, ..call };
+    let err = ctc::plan(&limits, &blank, metas(&[50, 4, 30], &[4, 2])).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption(_)), "{err}");
+    let err = ctc::plan(&cpu(1 << 20), &call, metas(&[20_000, 4, 30], &[4, 40])).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::gpu::Recorder;
-use crate::kernels::ctc::{self, CtcCall, CtcInputs};
+use crate::kernels::ctc::{self, CtcCall, CtcInputs, CtcMetas};
 use crate::loss::{Compute, Loss, Reduction, grad_like, loss_trait};
 use crate::tensor::Tensor;
 
@@ -202,12 +202,8 @@ impl Compute for CtcLoss {
         grads: Option<&Tensor>,
     ) -> Result<Tensor> {
         let call = self.call();
-        ctc::plan(&rec.device().limits(), &call, inputs(tensors))?.record(
-            rec,
-            &call,
-            inputs(tensors),
-            grads,
-        )
+        let metas = CtcMetas::of(inputs(tensors));
+        ctc::plan(&rec.device().limits(), &call, metas)?.record(rec, &call, inputs(tensors), grads)
     }
 
     fn guard(grads: Tensor, loss: &Tensor) -> Tensor {
