@@ -103,9 +103,13 @@ impl Kernel for Ctc {
         format!("ctc_lp{}", self.log_probs.name())
     }
 
-    fn parts(self, subgroups: bool) -> Vec<Part> {
+    /// The tree reduction's part on both paths, for `WG`, `Ids` and `Group` alone: the family
+    /// reduces in its own tree (`step_scale`), and a subgroup path whose entry points read the
+    /// subgroup builtins without subgroup operations becomes GLSL that lacks the extension
+    /// naga should have asked for (glslangValidator refuses it).
+    fn parts(self, _subgroups: bool) -> Vec<Part> {
         vec![
-            wgsl::reduce(subgroups),
+            wgsl::reduce(false),
             wgsl::whole(wgsl::LOG1P),
             wgsl::named(self.log_probs.scalar_input(), "lp", LOG_PROBS.binding),
             wgsl::whole(wgsl::CTC),
