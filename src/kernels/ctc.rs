@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, Slot, entry_points, overrides, uniform};
+use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, entry_points, overrides, uniform};
 use crate::kernels::check::{self, Meta};
 use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
@@ -490,14 +490,41 @@ impl CtcPlan {
             _ => vec![n],
         };
         let losses = scratch(&shape, DType::F32, "loss")?;
-        let dispatch = |rec: &mut Recorder,
-                        entry,
-                        params: &CtcParams,
-                        bound: &[(BindingDecl, Slot)],
-                        groups| {
-            let p = rec.uniform(params);
+        // The backward recursion, its per-step likelihoods and the f32 gradient the kernel
+        // writes (two invocations must not both write halves of a word): with `grad` only.
+        let with_grad = |shape: &[usize], what| grad.map(|_| scratch(shape, DType::F32, what));
+        let beta = with_grad(&[t * self.max_states], "ctc beta").transpose()?;
+        let norm = with_grad(&[t * n], "ctc norm").transpose()?;
+        let f32_grad = match grad {
+            Some(g) if g.dtype() != DType::F32 => Some(scratch(g.shape(), DType::F32, "gradient")?),
+            _ => None,
+        };
+        let kernel_grad = f32_grad.as_ref().or(grad);
+        // Every binding is a whole tensor: each pass binds those of its layout.
+        let mut slots = vec![
+            (LOG_PROBS, log_probs.whole()),
+            (TARGETS, targets.whole()),
+            (INPUT_LENGTHS, input_lengths.whole()),
+            (TARGET_LENGTHS, target_lengths.whole()),
+            (SEQS, seqs.whole()),
+            (LINKS, links.whole()),
+            (ALPHA, alpha.whole()),
+            (LOSSES, losses.whole()),
+            (STATUS, status.whole()),
+            (OFFSETS, offsets.whole()),
+        ];
+        let optional = [(BETA, &beta), (NORM, &norm)];
+        slots.extend(
+            optional
+                .iter()
+                .filter_map(|(d, t)| Some((*d, t.as_ref()?.whole()))),
+        );
+        slots.extend(kernel_grad.map(|g| (GRAD, g.whole())));
+        let dispatch = |rec: &mut Recorder, entry, (begin, end): (usize, usize), groups| {
+            let p = rec.uniform(&self.params(call, begin, end));
             let mut bindings = vec![(PARAMS, (&p).into())];
-            bindings.extend_from_slice(bound);
+            let layout = self.kernel.layout(entry);
+            bindings.extend(slots.iter().filter(|(d, _)| layout.contains(d)).copied());
             rec.dispatch(
                 self.kernel,
                 entry,
@@ -506,116 +533,36 @@ impl CtcPlan {
                 groups,
             )
         };
-        let whole = self.params(call, 0, t);
-        dispatch(
-            rec,
-            CtcEntry::Prologue,
-            &whole,
-            &[
-                (TARGETS, targets.whole()),
-                (INPUT_LENGTHS, input_lengths.whole()),
-                (TARGET_LENGTHS, target_lengths.whole()),
-                (SEQS, seqs.whole()),
-                (LINKS, links.whole()),
-                (STATUS, status.whole()),
-                (OFFSETS, offsets.whole()),
-            ],
-            n as u32,
-        )?;
-        for (begin, end) in self.ranges(self.recursion_steps) {
-            dispatch(
-                rec,
-                CtcEntry::Alpha,
-                &self.params(call, begin, end),
-                &[
-                    (LOG_PROBS, log_probs.whole()),
-                    (TARGETS, targets.whole()),
-                    (SEQS, seqs.whole()),
-                    (ALPHA, alpha.whole()),
-                    (OFFSETS, offsets.whole()),
-                ],
-                n as u32,
-            )?;
+        let groups = |items: usize| items.div_ceil(WG as usize) as u32;
+        dispatch(rec, CtcEntry::Prologue, (0, t), n as u32)?;
+        for steps in self.ranges(self.recursion_steps) {
+            dispatch(rec, CtcEntry::Alpha, steps, n as u32)?;
         }
-        dispatch(
-            rec,
-            CtcEntry::Loss,
-            &whole,
-            &[
-                (SEQS, seqs.whole()),
-                (ALPHA, alpha.whole()),
-                (LOSSES, losses.whole()),
-                (OFFSETS, offsets.whole()),
-            ],
-            n.div_ceil(WG as usize) as u32,
-        )?;
+        dispatch(rec, CtcEntry::Loss, (0, t), groups(n))?;
         if let Some(grad) = grad {
-            let beta = scratch(&[t * self.max_states], DType::F32, "ctc beta")?;
-            for (begin, end) in self.ranges(self.recursion_steps) {
-                dispatch(
-                    rec,
-                    CtcEntry::Beta,
-                    &self.params(call, begin, end),
-                    &[
-                        (LOG_PROBS, log_probs.whole()),
-                        (TARGETS, targets.whole()),
-                        (SEQS, seqs.whole()),
-                        (BETA, beta.whole()),
-                    ],
-                    n as u32,
-                )?;
+            for steps in self.ranges(self.recursion_steps) {
+                dispatch(rec, CtcEntry::Beta, steps, n as u32)?;
             }
-            // The kernel writes f32: two invocations must not both write halves of a word.
-            let f32_grad = match grad.dtype() {
-                DType::F32 => grad.clone(),
-                _ => scratch(grad.shape(), DType::F32, "gradient")?,
-            };
-            let norm = scratch(&[t * n], DType::F32, "ctc norm")?;
-            for (begin, end) in self.ranges(self.grad_steps) {
-                dispatch(
-                    rec,
-                    CtcEntry::Norm,
-                    &self.params(call, begin, end),
-                    &[
-                        (LOG_PROBS, log_probs.whole()),
-                        (TARGETS, targets.whole()),
-                        (SEQS, seqs.whole()),
-                        (ALPHA, alpha.whole()),
-                        (BETA, beta.whole()),
-                        (NORM, norm.whole()),
-                    ],
-                    ((end - begin) * n).div_ceil(WG as usize) as u32,
-                )?;
+            for steps @ (begin, end) in self.ranges(self.grad_steps) {
+                dispatch(rec, CtcEntry::Norm, steps, groups((end - begin) * n))?;
             }
-            for (begin, end) in self.ranges(self.grad_steps) {
+            for steps @ (begin, end) in self.ranges(self.grad_steps) {
                 let elements = (end - begin) * n * self.classes;
-                dispatch(
-                    rec,
-                    CtcEntry::Grad,
-                    &self.params(call, begin, end),
-                    &[
-                        (LOG_PROBS, log_probs.whole()),
-                        (SEQS, seqs.whole()),
-                        (LINKS, links.whole()),
-                        (ALPHA, alpha.whole()),
-                        (BETA, beta.whole()),
-                        (NORM, norm.whole()),
-                        (GRAD, f32_grad.whole()),
-                    ],
-                    elements.div_ceil(WG as usize) as u32,
-                )?;
+                dispatch(rec, CtcEntry::Grad, steps, groups(elements))?;
             }
-            if grad.dtype() != DType::F32 {
-                convert::record(rec, &f32_grad, grad)?;
+            if let Some(f32_grad) = &f32_grad {
+                convert::record(rec, f32_grad, grad)?;
             }
         }
         let loss = match call.reduction {
             Reduction::None => losses,
-            Reduction::Mean => {
-                finalize::record(rec, losses.whole(), n as u32, Denominator::Fixed(n as f32))?
-            }
-            Reduction::Sum => {
-                finalize::record(rec, losses.whole(), n as u32, Denominator::Fixed(1.0))?
+            mean_or_sum => {
+                let divisor = if mean_or_sum == Reduction::Mean {
+                    n as f32
+                } else {
+                    1.0
+                };
+                finalize::record(rec, losses.whole(), n as u32, Denominator::Fixed(divisor))?
             }
         };
         Ok(loss.with_check(Arc::new(CtcCheck {
