@@ -10,6 +10,7 @@ mod error;
 mod gpu;
 mod kernels;
 mod loss;
+mod matmul;
 mod reduction;
 pub mod shaders;
 mod tensor;
@@ -30,6 +31,9 @@ pub use loss::hinge::{HingeEmbeddingLoss, HingeLoss, hinge_embedding_loss, hinge
 pub use loss::huber::{HuberLoss, SmoothL1Loss, huber_loss, smooth_l1_loss};
 pub use loss::kl_div::{KlDivLoss, KlReduction, kl_div};
 pub use loss::l1::{L1Loss, l1_loss};
+pub use loss::linear_cross_entropy::{
+    LinearCrossEntropyGrads, LinearCrossEntropyLoss, linear_cross_entropy,
+};
 pub use loss::log_cosh::{LogCoshLoss, log_cosh_loss};
 pub use loss::margin_ranking::{MarginRankingLoss, margin_ranking_loss};
 pub use loss::mse::{MseLoss, mse_loss};
@@ -37,6 +41,7 @@ pub use loss::nll::{NllLoss, nll_loss};
 pub use loss::poisson_nll::{PoissonNllLoss, poisson_nll_loss};
 pub use loss::sigmoid_focal::{SigmoidFocalLoss, sigmoid_focal_loss};
 pub use loss::soft_margin::{SoftMarginLoss, soft_margin_loss};
+pub use matmul::{Matmul, matmul};
 pub use reduction::Reduction;
 pub use tensor::Tensor;
 pub use wgpu;

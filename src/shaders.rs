@@ -13,6 +13,8 @@ use crate::kernels::convert::Convert;
 use crate::kernels::ctc::Ctc;
 use crate::kernels::elementwise::Elementwise;
 use crate::kernels::finalize::Finalize;
+use crate::kernels::linear_ce::LinearCe;
+use crate::kernels::matmul::MatmulTiles;
 
 pub use crate::gpu::{Access, BindingDecl, Scalar, UniformLayout};
 pub use crate::kernels::wgsl::FILES;
@@ -50,6 +52,8 @@ pub fn variants() -> Vec<ShaderVariant> {
     all.extend(family(ClassRows::all()));
     all.extend(family(Convert::all()));
     all.extend(family(Ctc::all()));
+    all.extend(family(MatmulTiles::all()));
+    all.extend(family(LinearCe::all()));
     all
 }
 

@@ -581,10 +581,10 @@ pub(crate) fn plan(
 
 /// The check that runs when a loss over labels is read: the kernel flagged a label outside
 /// `0..classes` by setting its status word to `u32::MAX` minus the lowest bad row.
-struct LabelCheck {
-    status: Tensor,
-    labels: Tensor,
-    classes: u32,
+pub(crate) struct LabelCheck {
+    pub status: Tensor,
+    pub labels: Tensor,
+    pub classes: u32,
 }
 
 impl StatusCheck for LabelCheck {

@@ -12,6 +12,8 @@ pub(crate) mod convert;
 pub(crate) mod ctc;
 pub(crate) mod elementwise;
 pub(crate) mod finalize;
+pub(crate) mod linear_ce;
+pub(crate) mod matmul;
 pub(crate) mod plan;
 pub(crate) mod wgsl;
 

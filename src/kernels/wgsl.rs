@@ -28,6 +28,7 @@ macro_rules! wgsl_files {
 wgsl_files! {
     BCE = "bce",
     BCE_LOGITS = "bce_logits",
+    BIAS_NONE = "bias_none",
     BROADCAST = "broadcast",
     CLASS_WEIGHT = "class_weight",
     CLASS_WEIGHT_NONE = "class_weight_none",
@@ -53,9 +54,12 @@ wgsl_files! {
     WEIGHT_BROADCAST = "weight_broadcast",
     KL_DIV = "kl_div",
     L1 = "l1",
+    LINEAR_CE = "linear_ce",
+    LINEAR_CE_BIAS = "linear_ce_bias",
     LOG1P = "log1p",
     LOG_COSH = "log_cosh",
     MARGIN_RANKING = "margin_ranking",
+    MATMUL = "matmul",
     MSE = "mse",
     POISSON_NLL = "poisson_nll",
     POS_WEIGHT = "pos_weight",
@@ -132,6 +136,11 @@ impl Precision {
     /// Its name in variant names: `f32`, `f16`, `bf16`.
     pub(crate) fn name(self) -> &'static str {
         ["f32", "f16", "bf16"][self as usize]
+    }
+
+    /// Bytes of one element.
+    pub(crate) fn elem(self) -> u64 {
+        [4, 2, 2][self as usize]
     }
 
     /// Reading four elements at a time as `vec4<f32>` (`load_NAME`).

@@ -10,6 +10,7 @@ pub mod hinge;
 pub mod huber;
 pub mod kl_div;
 pub mod l1;
+pub mod linear_cross_entropy;
 pub mod log_cosh;
 pub mod margin_ranking;
 pub mod mse;
