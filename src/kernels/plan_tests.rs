@@ -8,6 +8,8 @@ use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind
 use crate::kernels::ctc::{self, CtcCall, CtcMetas};
 use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 use crate::kernels::finalize::Denominator;
+use crate::kernels::linear_ce::{self, LinearCeCall, LinearCeMetas};
+use crate::kernels::matmul::{self, MAX_K, Product};
 use crate::kernels::wgsl::Precision;
 use crate::reduction::Reduction;
 
@@ -248,4 +250,102 @@ fn ctc_splits_time_to_the_loop_budget_and_refuses_what_it_cannot_run() {
     assert!(matches!(err, Error::InvalidOption(_)), "{err}");
     let err = ctc::plan(&cpu(1 << 20), &call, metas(&[20_000, 4, 30], &[4, 40])).unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+}
+
+/// Every dispatch of `p`: its windows fit a binding and start aligned, its k-range fits the
+/// loop budget, its tiles a dispatch; and the blocks cover `c` once per k-range.
+fn check_product(limits: &Limits, p: &Product) -> usize {
+    let dispatches = matmul::plan(limits, p).unwrap();
+    let mut covered = 0u64;
+    for d in &dispatches {
+        for (w, elem) in [(d.a, p.a.elem), (d.b, p.b.elem), (d.c, 4)] {
+            assert!(w.len as u64 * elem <= limits.max_binding, "{d:?}");
+            assert_eq!(w.first as u64 * elem % limits.offset_alignment, 0);
+        }
+        assert!(d.params.k as usize <= MAX_K);
+        assert!(d.groups <= limits.max_workgroups);
+        if d.params.accumulate == 0 || p.accumulate {
+            covered += u64::from(d.groups) * 64 * 64;
+        }
+    }
+    if !p.accumulate {
+        assert!(covered >= (p.m * p.n) as u64);
+    }
+    dispatches.len()
+}
+
+#[test]
+fn linear_cross_entropy_chunks_tokens_and_splits_a_classifier_past_a_binding() {
+    let call = LinearCeCall {
+        reduction: Reduction::Mean,
+        ignore_index: -100,
+        smoothing: 0.0,
+        softcap: None,
+        z_loss: 0.0,
+    };
+    // 8,192 tokens of a 128,256 x 4,096 bf16 classifier: 1 GB, eight times a 128 MiB binding.
+    let limits = cpu(128 << 20);
+    let metas = LinearCeMetas {
+        hidden: meta(&[8192, 4096], DType::BF16),
+        classifier: meta(&[128_256, 4096], DType::BF16),
+        labels: meta(&[8192], DType::I32),
+        bias: None,
+    };
+    let plan = linear_ce::plan(&limits, &call, metas).unwrap();
+    // 32 MiB of f32 logits: 65 rows of 128,256, rounded down to a tile's 64.
+    assert_eq!(plan.chunk_rows, 64);
+    let products = plan.products(true);
+    assert_eq!(products.len(), 3 * 8192 / 64);
+    for p in products.iter().take(3) {
+        assert!(check_product(&limits, p) > 1, "split: {p:?}");
+    }
+    // A vocabulary of 32,000: 262 rows fit, 256 taken.
+    let metas = LinearCeMetas {
+        classifier: meta(&[32_000, 4096], DType::BF16),
+        ..metas
+    };
+    assert_eq!(
+        linear_ce::plan(&limits, &call, metas).unwrap().chunk_rows,
+        256
+    );
+    // A row of logits larger than a binding is refused, as are shapes that disagree.
+    let tiny = cpu(1 << 16);
+    assert!(matches!(
+        linear_ce::plan(&tiny, &call, metas),
+        Err(Error::TooLarge { .. })
+    ));
+    let wrong = LinearCeMetas {
+        hidden: meta(&[8192, 4095], DType::BF16),
+        ..metas
+    };
+    assert!(matches!(
+        linear_ce::plan(&limits, &call, wrong),
+        Err(Error::Shape(_))
+    ));
+}
+
+#[test]
+fn a_long_inner_dimension_is_added_up_in_blocks_the_loop_budget_allows() {
+    let limits = cpu(1 << 27);
+    let p = Product {
+        m: 3,
+        n: 5,
+        k: 40_000,
+        a: matmul::Operand {
+            view: matmul::View::rows(0, 40_000),
+            elem: 4,
+        },
+        b: matmul::Operand {
+            view: matmul::View::rows(0, 5),
+            elem: 2,
+        },
+        c: matmul::View::rows(0, 5),
+        accumulate: false,
+    };
+    let dispatches = matmul::plan(&limits, &p).unwrap();
+    let ks: Vec<u32> = dispatches.iter().map(|d| d.params.k).collect();
+    assert_eq!(ks, vec![16_384, 16_384, 7_232]);
+    let adds: Vec<u32> = dispatches.iter().map(|d| d.params.accumulate).collect();
+    assert_eq!(adds, vec![0, 1, 1]);
+    check_product(&limits, &p);
 }
