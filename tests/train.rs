@@ -19,3 +19,19 @@ fn classifier_learns_on_the_gpu() {
     assert!(last * 10.0 < first, "loss fell only from {first} to {last}");
     assert!(report.accuracy >= 0.95, "accuracy {}", report.accuracy);
 }
+
+#[path = "../examples/train_lm_head/head.rs"]
+mod head;
+
+#[test]
+fn language_model_head_learns_with_the_linear_cross_entropy() {
+    let data = head::Data::toy(256, 16, 16, 300);
+    let losses = head::train(common::device(), &data, 20, 4.0).unwrap();
+    let (first, last) = (losses[0], losses[losses.len() - 1]);
+    eprintln!("loss {first} -> {last}");
+    assert!(
+        (first - 300f32.ln()).abs() < 1e-5,
+        "zero weights give ln(300), got {first}"
+    );
+    assert!(last * 5.0 < first, "loss fell only from {first} to {last}");
+}
