@@ -51,6 +51,19 @@ fn main() -> Result<(), Error> {
         "cross_entropy (bf16 logits)         = {:.6}",
         scalar(cross_entropy(&half, &labels, Reduction::Mean)?)?
     );
+    // The same logits as hidden states [2, 3] times an identity classifier [3, 3].
+    let eye = Tensor::from_slice(
+        &dev,
+        &[1.0f32, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        &[3, 3],
+    )?;
+    let lce = scalar(linear_cross_entropy(
+        &logits,
+        &eye,
+        &labels,
+        Reduction::Mean,
+    )?)?;
+    println!("linear_cross_entropy (mean)         = {lce:.6} (expected 0.912035)");
     // Timed before the first call: the grid this device's passes use.
     if let Some(calibration) = dev.calibration() {
         println!("{calibration}");

@@ -44,6 +44,7 @@ both!(elementwise_losses_match_f64);
 both!(row_losses_match_f64);
 both!(a_bad_label_is_an_error);
 both!(ctc_matches_closed_forms);
+both!(linear_cross_entropy_matches_f64);
 
 /// Milliseconds since some fixed instant, for timings printed by the tests.
 fn now_ms() -> f64 {
@@ -565,6 +566,94 @@ mod bodies {
             Err(e @ Error::BlankLabel { .. }) => say!("a blank label: {e}"),
             other => panic!("expected BlankLabel, got {other:?}"),
         }
+    }
+
+    pub async fn linear_cross_entropy_matches_f64() {
+        let dev = Device::new_async().await.expect("an adapter");
+        let (n, h, v) = (7, 5, 70);
+        let mut rng = Rng(11);
+        let labels: Vec<i32> = (0..n)
+            .map(|i| {
+                if i == 3 {
+                    -100
+                } else {
+                    rng.below(v as u32) as i32
+                }
+            })
+            .collect();
+        let labels_t = Tensor::from_slice(&dev, &labels, &[n]).expect("labels");
+        let (eps, cap, zl) = (0.1, 5.0, 1e-3);
+        for dtype in DTYPES {
+            let (hidden, hv) = upload(&dev, &rng.vec(n * h, -1.0, 1.0), dtype, &[n, h]);
+            let (w, wv) = upload(&dev, &rng.vec(v * h, -1.0, 1.0), dtype, &[v, h]);
+            let (bias, bv) = upload(&dev, &rng.vec(v, -1.0, 1.0), dtype, &[v]);
+            // The reference: per-row losses and d logits, then the three gradients.
+            let mut rows = vec![0.0; n];
+            let mut dz = vec![0.0; n * v];
+            for r in 0..n {
+                if labels[r] < 0 {
+                    continue;
+                }
+                let z: Vec<f64> = (0..v)
+                    .map(|c| {
+                        let dot: f64 = (0..h).map(|k| hv[r * h + k] * wv[c * h + k]).sum();
+                        cap * ((dot + bv[c]) / cap).tanh()
+                    })
+                    .collect();
+                let m = z.iter().cloned().fold(f64::MIN, f64::max);
+                let lse = m + z.iter().map(|x| (x - m).exp()).sum::<f64>().ln();
+                let y = labels[r] as usize;
+                let mean_z = z.iter().sum::<f64>() / v as f64;
+                rows[r] = lse - (1.0 - eps) * z[y] - eps * mean_z + zl * lse * lse;
+                for c in 0..v {
+                    let onehot = if c == y { 1.0 } else { 0.0 };
+                    let p = (z[c] - lse).exp();
+                    let g = p - onehot + 2.0 * zl * lse * p + eps * (onehot - 1.0 / v as f64);
+                    dz[r * v + c] = g * (1.0 - (z[c] / cap).powi(2));
+                }
+            }
+            let count = labels.iter().filter(|&&y| y >= 0).count();
+            for reduction in [Reduction::None, Reduction::Mean, Reduction::Sum] {
+                let (want, scale) = reduce(&rows, reduction, count);
+                let (mut dh, mut dw, mut db) = (vec![0.0; n * h], vec![0.0; v * h], vec![0.0; v]);
+                for r in 0..n {
+                    for c in 0..v {
+                        let g = dz[r * v + c] * scale;
+                        db[c] += g;
+                        for k in 0..h {
+                            dh[r * h + k] += g * wv[c * h + k];
+                            dw[c * h + k] += g * hv[r * h + k];
+                        }
+                    }
+                }
+                let (loss, grads) = LinearCrossEntropyLoss::new()
+                    .reduction(reduction)
+                    .bias(bias.clone())
+                    .label_smoothing(eps as f32)
+                    .softcap(cap as f32)
+                    .z_loss(zl as f32)
+                    .forward_with_grad(&hidden, &w, &labels_t)
+                    .expect("recorded");
+                // The loss in f32 from half inputs; the gradients rounded to `dtype`.
+                let got = read(&loss).await;
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                        "linear CE loss {g} vs {w}"
+                    );
+                }
+                assert_close(&read(&grads.hidden).await, &dh, dtype, "linear CE d hidden");
+                assert_close(
+                    &read(&grads.classifier).await,
+                    &dw,
+                    dtype,
+                    "linear CE d classifier",
+                );
+                let db_got = read(grads.bias.as_ref().expect("a bias")).await;
+                assert_close(&db_got, &db, dtype, "linear CE d bias");
+            }
+        }
+        say!("linear cross-entropy: every dtype and reduction against f64");
     }
 
     pub async fn a_bad_label_is_an_error() {
