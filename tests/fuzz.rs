@@ -14,9 +14,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use wgpu_loss::half::{bf16, f16};
 use wgpu_loss::{
-    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, DType, Device, DeviceOptions, HingeEmbeddingLoss,
-    HingeLoss, HuberLoss, KlDivLoss, KlReduction, L1Loss, LogCoshLoss, MseLoss, NllLoss,
-    PoissonNllLoss, Reduction, Result, SigmoidFocalLoss, SmoothL1Loss, SoftMarginLoss, Tensor,
+    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CtcLoss, DType, Device, DeviceOptions,
+    HingeEmbeddingLoss, HingeLoss, HuberLoss, KlDivLoss, KlReduction, L1Loss,
+    LinearCrossEntropyLoss, LogCoshLoss, Matmul, MseLoss, NllLoss, PoissonNllLoss, Reduction,
+    Result, SigmoidFocalLoss, SmoothL1Loss, SoftMarginLoss, Tensor,
 };
 
 #[derive(Debug, Clone)]
@@ -452,6 +453,277 @@ fn no_call_sequence_panics() {
     runner
         .run(&case(), |case| {
             match catch_unwind(AssertUnwindSafe(|| run(&case))) {
+                Ok(Ok(())) => ok.set(ok.get() + 1),
+                Ok(Err(_)) => errors.set(errors.get() + 1),
+                Err(_) => return Err(TestCaseError::fail("the call panicked")),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (ok, errors) = (ok.get(), errors.get());
+    eprintln!("{cases} cases: {ok} computed, {errors} refused with an Error");
+}
+
+/// The losses of more than two tensors, and the matrix product.
+#[derive(Debug, Clone)]
+enum Many {
+    LinearCe {
+        bias: bool,
+        ignore: i32,
+        smoothing: f32,
+        softcap: Option<f32>,
+        z_loss: f32,
+    },
+    Ctc {
+        blank: u32,
+        zero_infinity: bool,
+    },
+    Matmul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct ManyCase {
+    kind: Many,
+    reduction: Reduction,
+    grad: bool,
+    record: bool,
+    small_bindings: bool,
+    inputs: Vec<Input>,
+}
+
+fn many_kind() -> impl Strategy<Value = Many> {
+    prop_oneof![
+        (
+            any::<bool>(),
+            -101i32..4,
+            option(),
+            prop::option::of(option()),
+            option()
+        )
+            .prop_map(
+                |(bias, ignore, smoothing, softcap, z_loss)| Many::LinearCe {
+                    bias,
+                    ignore,
+                    smoothing: smoothing / 2.0,
+                    softcap,
+                    z_loss: z_loss / 100.0,
+                }
+            ),
+        (0u32..4, any::<bool>()).prop_map(|(blank, zero_infinity)| Many::Ctc {
+            blank,
+            zero_infinity
+        }),
+        (any::<bool>(), any::<bool>()).prop_map(|(transpose_a, transpose_b)| Many::Matmul {
+            transpose_a,
+            transpose_b
+        }),
+    ]
+}
+
+/// An input of integers (labels, lengths) most of the time where `int`, else of any type.
+fn typed_input(shape: Vec<usize>, int: bool) -> BoxedStrategy<Input> {
+    if !int {
+        return input(shape).boxed();
+    }
+    let len: usize = shape.iter().product();
+    let dtype = prop_oneof![4 => Just(DType::U32), 4 => Just(DType::I32), 1 => dtype()];
+    (dtype, bits(len))
+        .prop_map(move |(dtype, bits)| Input {
+            shape: shape.clone(),
+            dtype,
+            bits,
+        })
+        .boxed()
+}
+
+/// Four inputs: each of the shape the loss wants (from dimensions a, b, c, d), or any.
+fn many_case() -> impl Strategy<Value = ManyCase> {
+    (
+        many_kind(),
+        prop::collection::vec(1usize..7, 4),
+        prop::collection::vec(prop_oneof![4 => Just(true), 1 => Just(false)], 4),
+        prop::collection::vec(shape(), 4),
+    )
+        .prop_flat_map(|(kind, d, fits, other)| {
+            let wanted: [Vec<usize>; 4] = match kind {
+                Many::LinearCe { .. } => {
+                    [vec![d[0], d[1]], vec![d[2], d[1]], vec![d[0]], vec![d[2]]]
+                }
+                Many::Ctc { .. } => [
+                    vec![d[0], d[1], d[2]],
+                    vec![d[1], d[3]],
+                    vec![d[1]],
+                    vec![d[1]],
+                ],
+                Many::Matmul { .. } => [vec![d[0], d[1]], vec![d[1], d[2]], vec![], vec![]],
+            };
+            let shapes: Vec<Vec<usize>> = (0..4)
+                .map(|i| {
+                    if fits[i] {
+                        wanted[i].clone()
+                    } else {
+                        other[i].clone()
+                    }
+                })
+                .collect();
+            let ints: [bool; 4] = match kind {
+                Many::LinearCe { .. } => [false, false, true, false],
+                Many::Ctc { .. } => [false, true, true, true],
+                Many::Matmul { .. } => [false; 4],
+            };
+            let inputs: Vec<_> = shapes
+                .into_iter()
+                .zip(ints)
+                .map(|(shape, int)| typed_input(shape, int))
+                .collect();
+            (
+                Just(kind),
+                prop_oneof![
+                    Just(Reduction::None),
+                    Just(Reduction::Mean),
+                    Just(Reduction::Sum)
+                ],
+                any::<bool>(),
+                any::<bool>(),
+                prop_oneof![4 => Just(false), 1 => Just(true)],
+                inputs,
+            )
+        })
+        .prop_map(
+            |(kind, reduction, grad, record, small_bindings, inputs)| ManyCase {
+                kind,
+                reduction,
+                grad,
+                record,
+                small_bindings,
+                inputs,
+            },
+        )
+}
+
+/// Reads a tensor in its own element type; the read may fail, it may not panic.
+fn read_any(t: &Tensor) {
+    let _ = match t.dtype() {
+        DType::F16 => t.to_vec::<f16>().map(drop),
+        DType::BF16 => t.to_vec::<bf16>().map(drop),
+        _ => t.to_vec::<f32>().map(drop),
+    };
+}
+
+fn run_many(case: &ManyCase) -> Result<()> {
+    let dev = &devices()[usize::from(case.small_bindings)];
+    let t: Vec<Tensor> = case
+        .inputs
+        .iter()
+        .map(|i| tensor(dev, i))
+        .collect::<Result<_>>()?;
+    let mut encoder = dev
+        .wgpu_device()
+        .create_command_encoder(&Default::default());
+    let outputs: Vec<Tensor> = match &case.kind {
+        Many::LinearCe {
+            bias,
+            ignore,
+            smoothing,
+            softcap,
+            z_loss,
+        } => {
+            let mut l = LinearCrossEntropyLoss::new()
+                .reduction(case.reduction)
+                .ignore_index(*ignore)
+                .label_smoothing(*smoothing)
+                .z_loss(*z_loss);
+            if *bias {
+                l = l.bias(t[3].clone());
+            }
+            if let Some(c) = softcap {
+                l = l.softcap(*c);
+            }
+            let grads = |g: wgpu_loss::LinearCrossEntropyGrads| {
+                [Some(g.hidden), Some(g.classifier), g.bias]
+                    .into_iter()
+                    .flatten()
+            };
+            match (case.grad, case.record) {
+                (false, false) => vec![l.forward(&t[0], &t[1], &t[2])?],
+                (false, true) => vec![l.record(&mut encoder, &t[0], &t[1], &t[2])?],
+                (true, false) => {
+                    let (loss, g) = l.forward_with_grad(&t[0], &t[1], &t[2])?;
+                    std::iter::once(loss).chain(grads(g)).collect()
+                }
+                (true, true) => {
+                    let (loss, g) = l.record_with_grad(&mut encoder, &t[0], &t[1], &t[2])?;
+                    std::iter::once(loss).chain(grads(g)).collect()
+                }
+            }
+        }
+        Many::Ctc {
+            blank,
+            zero_infinity,
+        } => {
+            let l = CtcLoss::new()
+                .reduction(case.reduction)
+                .blank(*blank)
+                .zero_infinity(*zero_infinity);
+            match (case.grad, case.record) {
+                (false, false) => vec![l.forward(&t[0], &t[1], &t[2], &t[3])?],
+                (false, true) => vec![l.record(&mut encoder, &t[0], &t[1], &t[2], &t[3])?],
+                (true, false) => {
+                    let (loss, g) = l.forward_with_grad(&t[0], &t[1], &t[2], &t[3])?;
+                    vec![loss, g]
+                }
+                (true, true) => {
+                    let (loss, g) = l.record_with_grad(&mut encoder, &t[0], &t[1], &t[2], &t[3])?;
+                    vec![loss, g]
+                }
+            }
+        }
+        Many::Matmul {
+            transpose_a,
+            transpose_b,
+        } => {
+            let m = Matmul::new()
+                .transpose_a(*transpose_a)
+                .transpose_b(*transpose_b);
+            match case.record {
+                false => vec![m.forward(&t[0], &t[1])?],
+                true => vec![m.record(&mut encoder, &t[0], &t[1])?],
+            }
+        }
+    };
+    dev.wgpu_queue().submit([encoder.finish()]);
+    outputs.iter().for_each(read_any);
+    Ok(())
+}
+
+#[test]
+fn no_call_of_three_or_four_tensors_panics() {
+    let cases = std::env::var("WGPU_LOSS_FUZZ_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1000)
+        / 2;
+    let seed: u64 = std::env::var("WGPU_LOSS_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(
+        RngAlgorithm::ChaCha,
+        &[(seed + 1).to_le_bytes(); 4].concat(),
+    );
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let (ok, errors) = (Cell::new(0), Cell::new(0));
+    runner
+        .run(&many_case(), |case| {
+            match catch_unwind(AssertUnwindSafe(|| run_many(&case))) {
                 Ok(Ok(())) => ok.set(ok.get() + 1),
                 Ok(Err(_)) => errors.set(errors.get() + 1),
                 Err(_) => return Err(TestCaseError::fail("the call panicked")),
