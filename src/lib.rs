@@ -24,6 +24,9 @@ pub use half;
 pub use loss::Loss;
 pub use loss::bce::{BceLoss, binary_cross_entropy};
 pub use loss::bce_logits::{BceWithLogitsLoss, binary_cross_entropy_with_logits};
+pub use loss::cosine::{
+    CosineEmbeddingLoss, CosineSimilarityLoss, cosine_embedding_loss, cosine_similarity_loss,
+};
 pub use loss::cross_entropy::{CrossEntropyLoss, cross_entropy};
 pub use loss::ctc::{CtcLoss, ctc_loss};
 pub use loss::gaussian_nll::{GaussianNllLoss, gaussian_nll_loss};
@@ -37,10 +40,14 @@ pub use loss::linear_cross_entropy::{
 pub use loss::log_cosh::{LogCoshLoss, log_cosh_loss};
 pub use loss::margin_ranking::{MarginRankingLoss, margin_ranking_loss};
 pub use loss::mse::{MseLoss, mse_loss};
+pub use loss::multi_margin::{
+    MultiMarginLoss, MultilabelSoftMarginLoss, multi_margin_loss, multilabel_soft_margin_loss,
+};
 pub use loss::nll::{NllLoss, nll_loss};
 pub use loss::poisson_nll::{PoissonNllLoss, poisson_nll_loss};
 pub use loss::sigmoid_focal::{SigmoidFocalLoss, sigmoid_focal_loss};
 pub use loss::soft_margin::{SoftMarginLoss, soft_margin_loss};
+pub use loss::triplet_margin::{TripletMarginLoss, triplet_margin_loss};
 pub use matmul::{Matmul, matmul};
 pub use reduction::Reduction;
 pub use tensor::Tensor;

@@ -15,6 +15,7 @@ use crate::kernels::elementwise::Elementwise;
 use crate::kernels::finalize::Finalize;
 use crate::kernels::linear_ce::LinearCe;
 use crate::kernels::matmul::MatmulTiles;
+use crate::kernels::row_pairs::RowPairs;
 
 pub use crate::gpu::{Access, BindingDecl, Scalar, UniformLayout};
 pub use crate::kernels::wgsl::FILES;
@@ -54,6 +55,7 @@ pub fn variants() -> Vec<ShaderVariant> {
     all.extend(family(Ctc::all()));
     all.extend(family(MatmulTiles::all()));
     all.extend(family(LinearCe::all()));
+    all.extend(family(RowPairs::all()));
     all
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod finalize;
 pub(crate) mod linear_ce;
 pub(crate) mod matmul;
 pub(crate) mod plan;
+pub(crate) mod row_pairs;
 pub(crate) mod wgsl;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod bce;
 pub mod bce_logits;
+pub mod cosine;
 pub mod cross_entropy;
 pub mod ctc;
 pub mod gaussian_nll;
@@ -14,10 +15,12 @@ pub mod linear_cross_entropy;
 pub mod log_cosh;
 pub mod margin_ranking;
 pub mod mse;
+pub mod multi_margin;
 pub mod nll;
 pub mod poisson_nll;
 pub mod sigmoid_focal;
 pub mod soft_margin;
+pub mod triplet_margin;
 
 use crate::error::Result;
 use crate::gpu::{Destination, Recorder};
@@ -421,6 +424,138 @@ pub(crate) use class_options;
 /// the shape is the point); the linear cross-entropy will be `Inputs<'a> = (&'a Tensor, &'a
 /// Tensor, &'a Tensor)` (hidden, classifier, labels) with `Grads = LinearCrossEntropyGrads`, a
 /// struct of the three gradients.
+/// The gradients of a row-wise loss: one tensor, or a tuple of two or three.
+pub(crate) trait GradSet: Sized {
+    fn from_vec(v: Vec<Tensor>) -> Self;
+    fn list(&self) -> Vec<&Tensor>;
+    fn guard(self, loss: &Tensor) -> Self;
+}
+
+impl GradSet for Tensor {
+    fn from_vec(mut v: Vec<Tensor>) -> Self {
+        v.remove(0)
+    }
+    fn list(&self) -> Vec<&Tensor> {
+        vec![self]
+    }
+    fn guard(self, loss: &Tensor) -> Self {
+        self.guarded_by(loss)
+    }
+}
+
+impl GradSet for (Tensor, Tensor) {
+    fn from_vec(v: Vec<Tensor>) -> Self {
+        let mut v = v.into_iter();
+        (v.next().expect("two"), v.next().expect("two"))
+    }
+    fn list(&self) -> Vec<&Tensor> {
+        vec![&self.0, &self.1]
+    }
+    fn guard(self, loss: &Tensor) -> Self {
+        (self.0.guarded_by(loss), self.1.guarded_by(loss))
+    }
+}
+
+impl GradSet for (Tensor, Tensor, Tensor) {
+    fn from_vec(v: Vec<Tensor>) -> Self {
+        let mut v = v.into_iter();
+        let mut next = || v.next().expect("three");
+        (next(), next(), next())
+    }
+    fn list(&self) -> Vec<&Tensor> {
+        vec![&self.0, &self.1, &self.2]
+    }
+    fn guard(self, loss: &Tensor) -> Self {
+        (
+            self.0.guarded_by(loss),
+            self.1.guarded_by(loss),
+            self.2.guarded_by(loss),
+        )
+    }
+}
+
+/// Implements [`Loss`] and the inherent methods (`new`, `reduction`, `forward`, …) for a
+/// row-wise loss (`kernels::row_pairs`) of the tensors `$arg…` (the tuple type `$inputs`)
+/// with gradients `$grads`. The loss provides `fn call(&self) -> Result<RowCall>` (its options,
+/// checked) and `fn row_inputs(&self, inputs) -> RowInputs` (which tensor plays which part).
+macro_rules! row_loss {
+    ($loss:ty, ($($arg:ident),+), $inputs:ty, $grads:ty, $(#[$grad_doc:meta])*) => {
+        impl $loss {
+            /// The loss with PyTorch's defaults (see the type's documentation).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Sets the reduction.
+            pub fn reduction(mut self, reduction: Reduction) -> Self {
+                self.reduction = reduction;
+                self
+            }
+
+            /// Computes the loss.
+            pub fn forward(&self, $($arg: &Tensor),+) -> Result<Tensor> {
+                Loss::forward(self, ($($arg),+))
+            }
+
+            $(#[$grad_doc])*
+            pub fn forward_with_grad(&self, $($arg: &Tensor),+) -> Result<(Tensor, $grads)> {
+                Loss::forward_with_grad(self, ($($arg),+))
+            }
+
+            /// Records the loss into `encoder`, which you submit (see [`Loss`](crate::Loss)).
+            pub fn record(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $($arg: &Tensor),+
+            ) -> Result<Tensor> {
+                Loss::record(self, encoder, ($($arg),+))
+            }
+
+            /// Records the loss and its gradients into `encoder`, which you submit (see
+            /// [`Loss`](crate::Loss)).
+            pub fn record_with_grad(
+                &self,
+                encoder: &mut wgpu::CommandEncoder,
+                $($arg: &Tensor),+
+            ) -> Result<(Tensor, $grads)> {
+                Loss::record_with_grad(self, encoder, ($($arg),+))
+            }
+        }
+
+        $crate::loss::loss_trait!($loss, $inputs, $grads);
+
+        impl $crate::loss::Compute for $loss {
+            fn alloc_grads(&self, inputs: Self::Inputs<'_>) -> Result<Self::Grads> {
+                let call = self.call()?;
+                let floats = self.row_inputs(inputs).floats;
+                let grads = floats
+                    .iter()
+                    .flatten()
+                    .take($crate::kernels::row_pairs::grad_count(call.loss))
+                    .map(|t| $crate::loss::grad_like(t))
+                    .collect::<Result<Vec<Tensor>>>()?;
+                Ok($crate::loss::GradSet::from_vec(grads))
+            }
+
+            fn compute(
+                &self,
+                rec: &mut $crate::gpu::Recorder<'_, '_>,
+                inputs: Self::Inputs<'_>,
+                grads: Option<&Self::Grads>,
+            ) -> Result<Tensor> {
+                let call = self.call()?;
+                let list = grads.map($crate::loss::GradSet::list);
+                $crate::kernels::row_pairs::run(rec, &call, self.row_inputs(inputs), list)
+            }
+
+            fn guard(grads: Self::Grads, loss: &Tensor) -> Self::Grads {
+                $crate::loss::GradSet::guard(grads, loss)
+            }
+        }
+    };
+}
+pub(crate) use row_loss;
+
 #[cfg(test)]
 mod arity_tests {
     use super::*;

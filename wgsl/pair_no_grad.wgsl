@@ -1,0 +1,3 @@
+// The loss alone: no gradient is written.
+
+const GRAD: bool = false;
