@@ -31,7 +31,7 @@ fn multi_margin(@builtin(global_invocation_id) gid: vec3<u32>) {
     var loss = 0.0;
     for (var c = 0u; c < params.dim; c++) {
         let z = params.margin - xy + load_a(x0 + c);
-        if c != t && (z > 0.0 || z != z) {
+        if c != t && (z > 0.0 || is_nan(z)) {
             loss += margin_term(z);
         }
     }
@@ -44,7 +44,7 @@ fn multi_margin(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var c = 0u; c < params.dim; c++) {
         let z = params.margin - xy + load_a(x0 + c);
         var gc = 0.0;
-        if c != t && (z > 0.0 || z != z) {
+        if c != t && (z > 0.0 || is_nan(z)) {
             gc = g * margin_slope(z);
         }
         total += gc;

@@ -42,9 +42,17 @@ fn target_of(row: u32) -> f32 {
     return select(bitcast<f32>(w), f32(bitcast<i32>(w)), params.y_int != 0u);
 }
 
+// By its bits: a compiler may fold `z != z` to false, or a comparison with NaN into `max`.
+fn is_nan(z: f32) -> bool {
+    return (bitcast<u32>(z) & 0x7fffffffu) > 0x7f800000u;
+}
+
 // max(t, 0) that keeps a NaN (WGSL's max may drop it).
 fn hinge(t: f32) -> f32 {
-    return select(t, 0.0, t < 0.0);
+    if is_nan(t) {
+        return t;
+    }
+    return max(t, 0.0);
 }
 
 fn softplus(x: f32) -> f32 {
