@@ -424,6 +424,171 @@ impl Exp for f64 {
     }
 }
 
+/// The arithmetic of the row-wise CPU loops, in f32 or f64.
+trait Real:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+{
+    fn of(v: f64) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    fn exp(self) -> Self;
+    fn ln_1p(self) -> Self;
+    fn max(self, other: Self) -> Self;
+}
+
+macro_rules! real {
+    ($t:ty) => {
+        impl Real for $t {
+            fn of(v: f64) -> Self {
+                v as $t
+            }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            fn ln_1p(self) -> Self {
+                <$t>::ln_1p(self)
+            }
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+        }
+    };
+}
+real!(f32);
+real!(f64);
+
+/// One row's loss of a row-wise family, generic over f32 (the CPU loop) and f64 (the
+/// reference): `a`, `b`, `c` rows of `D` values, `y` the row's ±1 target or label.
+fn row_loss<F: Real>(kind: &str, a: &[F], b: &[F], c: &[F], y: usize) -> F {
+    let zero = F::of(0.0);
+    let one = F::of(1.0);
+    let dot = |u: &[F], v: &[F]| u.iter().zip(v).fold(zero, |s, (&p, &q)| s + p * q);
+    match kind {
+        "cosine_embedding" => {
+            let eps = F::of(1e-12);
+            let cos = dot(a, b) / ((dot(a, a) + eps) * (dot(b, b) + eps)).sqrt();
+            if y == 1 { one - cos } else { cos.max(zero) }
+        }
+        "cosine_similarity" => dot(a, b) / (dot(a, a).sqrt() * dot(b, b).sqrt()).max(F::of(1e-8)),
+        "triplet_margin" => {
+            let eps = F::of(1e-6);
+            let d = |u: &[F], v: &[F]| {
+                u.iter()
+                    .zip(v)
+                    .fold(zero, |s, (&p, &q)| s + (p - q + eps) * (p - q + eps))
+                    .sqrt()
+            };
+            (one + d(a, b) - d(a, c)).max(zero)
+        }
+        "multi_margin" => {
+            let xy = a[y];
+            let s = a
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != y)
+                .fold(zero, |s, (_, &x)| s + (one - xy + x).max(zero));
+            s / F::of(a.len() as f64)
+        }
+        _ => {
+            let sp = |x: F| x.max(zero) + (-x.abs()).exp().ln_1p();
+            let s = a
+                .iter()
+                .zip(b)
+                .fold(zero, |s, (&x, &t)| s + t * sp(-x) + (one - t) * sp(x));
+            s / F::of(a.len() as f64)
+        }
+    }
+}
+
+/// The row-wise losses at 16M values: `[262144, 64]` rows (of embeddings, or of class
+/// scores), forward with mean reduction, against the same loop on the CPU.
+fn row_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
+    let kinds = [
+        "cosine_embedding",
+        "cosine_similarity",
+        "triplet_margin",
+        "multi_margin",
+        "multilabel_soft_margin",
+    ];
+    let (n, d) = (1 << 18, 64);
+    if !kinds.iter().any(|k| filter(&format!("{k}/16M"))) {
+        return;
+    }
+    let a = data(n * d, -1.0, 1.0, 11);
+    let b = data(n * d, -1.0, 1.0, 12);
+    let c3 = data(n * d, -1.0, 1.0, 13);
+    let targets: Vec<f32> = b.iter().map(|&v| f32::from(u8::from(v > 0.0))).collect();
+    let labels: Vec<u32> = (0..n).map(|i| (i * 7919 % d) as u32).collect();
+    let signs: Vec<f32> = (0..n)
+        .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
+        .collect();
+    let t = |v: &[f32]| Tensor::from_slice(dev, v, &[n, d]).unwrap();
+    let (ta, tb, tc, tt) = (t(&a), t(&b), t(&c3), t(&targets));
+    let ty = Tensor::from_slice(dev, &signs, &[n]).unwrap();
+    let tl = Tensor::from_slice(dev, &labels, &[n]).unwrap();
+    let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let (a64, b64, c64, t64) = (wide(&a), wide(&b), wide(&c3), wide(&targets));
+    for kind in kinds {
+        let name = format!("{kind}/16M");
+        if !filter(&name) {
+            continue;
+        }
+        let second: (&[f32], &[f64]) = match kind {
+            "multilabel_soft_margin" => (&targets, &t64),
+            _ => (&b, &b64),
+        };
+        let y_of = |i: usize| match kind {
+            "multi_margin" => labels[i] as usize,
+            _ => usize::from(signs[i] == 1.0),
+        };
+        let rows = |i: usize| i * d..(i + 1) * d;
+        let want = mean64(n, |i| {
+            row_loss(
+                kind,
+                &a64[rows(i)],
+                &second.1[rows(i)],
+                &c64[rows(i)],
+                y_of(i),
+            )
+        });
+        let cpu = || {
+            (0..n)
+                .map(|i| row_loss(kind, &a[rows(i)], &second.0[rows(i)], &c3[rows(i)], y_of(i)))
+                .sum::<f32>()
+                / n as f32
+        };
+        let read = || {
+            let m = Reduction::Mean;
+            scalar(match kind {
+                "cosine_embedding" => wgpu_loss::cosine_embedding_loss(&ta, &tb, &ty, m),
+                "cosine_similarity" => wgpu_loss::cosine_similarity_loss(&ta, &tb, m),
+                "triplet_margin" => wgpu_loss::triplet_margin_loss(&ta, &tb, &tc, m),
+                "multi_margin" => wgpu_loss::multi_margin_loss(&ta, &tl, m),
+                _ => wgpu_loss::multilabel_soft_margin_loss(&ta, &tt, m),
+            })
+        };
+        let inputs = if kind == "triplet_margin" { 3 } else { 2 };
+        let case = Case {
+            name,
+            elements: n * d,
+            bytes: 4 * (inputs * n * d) as u64,
+        };
+        bench_case(dev, c, case, want, read, cpu);
+    }
+}
+
 /// CTC at speech sizes: `[T, N, C]` log-probabilities (a log-softmax of random logits),
 /// targets of `L` labels without the blank, mean reduction; the forward loss read back.
 fn ctc_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
@@ -583,6 +748,7 @@ fn main() {
     benches(&mut c, &dev, &filter);
     half_benches(&mut c, &dev, &filter);
     ctc_benches(&mut c, &dev, &filter);
+    row_benches(&mut c, &dev, &filter);
 
     let samples = SAMPLES.lock().unwrap();
     println!(

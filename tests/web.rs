@@ -45,6 +45,7 @@ both!(row_losses_match_f64);
 both!(a_bad_label_is_an_error);
 both!(ctc_matches_closed_forms);
 both!(linear_cross_entropy_matches_f64);
+both!(row_wise_losses_match_closed_forms);
 
 /// Milliseconds since some fixed instant, for timings printed by the tests.
 fn now_ms() -> f64 {
@@ -654,6 +655,95 @@ mod bodies {
             }
         }
         say!("linear cross-entropy: every dtype and reduction against f64");
+    }
+
+    pub async fn row_wise_losses_match_closed_forms() {
+        let dev = Device::new_async().await.expect("an adapter");
+        let f = |v: &[f32], shape: &[usize]| Tensor::from_slice(&dev, v, shape).expect("floats");
+        for dtype in DTYPES {
+            let (x1, _) = upload(&dev, &[3.0, 4.0], dtype, &[1, 2]);
+            let (x2, _) = upload(&dev, &[4.0, 3.0], dtype, &[1, 2]);
+            // cos = 24 / 25.
+            let sim = CosineSimilarityLoss::new()
+                .forward(&x1, &x2)
+                .expect("recorded");
+            assert_close(&read(&sim).await, &[0.96], DType::F32, "cosine similarity");
+            let y = f(&[-1.0], &[1]);
+            let (emb, (g1, _)) = CosineEmbeddingLoss::new()
+                .margin(0.5)
+                .forward_with_grad(&x1, &x2, &y)
+                .expect("recorded");
+            assert_close(&read(&emb).await, &[0.46], DType::F32, "cosine embedding");
+            // d cos / d x1 = x2 / 25 - cos x1 / 25.
+            let g = [(4.0 - 0.96 * 3.0) / 25.0, (3.0 - 0.96 * 4.0) / 25.0];
+            assert_close(&read(&g1).await, &g, dtype, "cosine embedding gradient");
+            let (a, _) = upload(&dev, &[0.0, 0.0], dtype, &[2]);
+            let (p, _) = upload(&dev, &[2.0, 0.0], dtype, &[2]);
+            let (n, _) = upload(&dev, &[0.0, 1.0], dtype, &[2]);
+            let (l, (ga, _, gn)) = TripletMarginLoss::new()
+                .eps(0.0)
+                .forward_with_grad(&a, &p, &n)
+                .expect("recorded");
+            assert_close(&read(&l).await, &[2.0], DType::F32, "triplet margin");
+            assert_close(
+                &read(&ga).await,
+                &[-1.0, 1.0],
+                dtype,
+                "triplet anchor gradient",
+            );
+            assert_close(
+                &read(&gn).await,
+                &[0.0, -1.0],
+                dtype,
+                "triplet negative gradient",
+            );
+            let (x, _) = upload(&dev, &[0.125, 0.25, 0.5, 0.75], dtype, &[4]);
+            let label = Tensor::from_slice(&dev, &[3u32], &[]).expect("label");
+            let (l, g) = MultiMarginLoss::new()
+                .reduction(Reduction::Sum)
+                .forward_with_grad(&x, &label)
+                .expect("recorded");
+            assert_close(
+                &read(&l).await,
+                &[(0.375 + 0.5 + 0.75) / 4.0],
+                DType::F32,
+                "multi margin",
+            );
+            assert_close(
+                &read(&g).await,
+                &[0.25, 0.25, 0.25, -0.75],
+                dtype,
+                "multi margin gradient",
+            );
+            let (zeros, _) = upload(&dev, &[0.0, 0.0], dtype, &[1, 2]);
+            let (t, _) = upload(&dev, &[1.0, 0.0], dtype, &[1, 2]);
+            let (l, g) = MultilabelSoftMarginLoss::new()
+                .forward_with_grad(&zeros, &t)
+                .expect("recorded");
+            assert_close(
+                &read(&l).await,
+                &[2f64.ln()],
+                DType::F32,
+                "multilabel soft margin",
+            );
+            assert_close(
+                &read(&g).await,
+                &[-0.25, 0.25],
+                dtype,
+                "multilabel gradient",
+            );
+        }
+        let bad = Tensor::from_slice(&dev, &[9u32], &[]).expect("label");
+        let x = f(&[0.0, 1.0], &[2]);
+        match MultiMarginLoss::new()
+            .forward(&x, &bad)
+            .expect("recorded")
+            .to_vec_async::<f32>()
+            .await
+        {
+            Err(e @ Error::LabelOutOfRange { .. }) => say!("a bad label: {e}"),
+            other => panic!("expected LabelOutOfRange, got {other:?}"),
+        }
     }
 
     pub async fn a_bad_label_is_an_error() {
