@@ -4,8 +4,10 @@
 @group(0) @binding(7) var<storage, read_write> dbias: array<f32>;
 
 @compute @workgroup_size(WG)
-fn lce_bias(ids: Ids, group: Group) {
-    let c = group.id.x * WG + ids.lid;
+// Builtins taken one by one, not as `Ids`: an entry that reads the subgroup builtins without a
+// subgroup operation translates to GLSL that lacks the subgroup extension.
+fn lce_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let c = wid.x * WG + lid;
     if c >= params.classes {
         return;
     }
