@@ -501,6 +501,17 @@ fn row_loss<F: Real>(kind: &str, a: &[F], b: &[F], c: &[F], y: usize) -> F {
                 .fold(zero, |s, (_, &x)| s + (one - xy + x).max(zero));
             s / F::of(a.len() as f64)
         }
+        // `b` marks the targets (1) among the classes.
+        "multilabel_margin" => {
+            let half = F::of(0.5);
+            let mut s = zero;
+            for (&xj, _) in a.iter().zip(b).filter(|&(_, &t)| t > half) {
+                for (&xi, _) in a.iter().zip(b).filter(|&(_, &t)| t < half) {
+                    s = s + (one - xj + xi).max(zero);
+                }
+            }
+            s / F::of(a.len() as f64)
+        }
         _ => {
             let sp = |x: F| x.max(zero) + (-x.abs()).exp().ln_1p();
             let s = a
@@ -521,6 +532,7 @@ fn row_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
         "triplet_margin",
         "multi_margin",
         "multilabel_soft_margin",
+        "multilabel_margin",
     ];
     let (n, d) = (1 << 18, 64);
     if !kinds.iter().any(|k| filter(&format!("{k}/16M"))) {
@@ -536,6 +548,16 @@ fn row_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
         .collect();
     let t = |v: &[f32]| Tensor::from_slice(dev, v, &[n, d]).unwrap();
     let (ta, tb, tc, tt) = (t(&a), t(&b), t(&c3), t(&targets));
+    // The classes `targets` marks, listed, ended by -1.
+    let lists: Vec<i32> = targets
+        .chunks(d)
+        .flat_map(|row| {
+            let mut l: Vec<i32> = (0..d as i32).filter(|&k| row[k as usize] > 0.5).collect();
+            l.resize(d, -1);
+            l
+        })
+        .collect();
+    let tlists = Tensor::from_slice(dev, &lists, &[n, d]).unwrap();
     let ty = Tensor::from_slice(dev, &signs, &[n]).unwrap();
     let tl = Tensor::from_slice(dev, &labels, &[n]).unwrap();
     let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
@@ -546,7 +568,7 @@ fn row_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
             continue;
         }
         let second: (&[f32], &[f64]) = match kind {
-            "multilabel_soft_margin" => (&targets, &t64),
+            "multilabel_soft_margin" | "multilabel_margin" => (&targets, &t64),
             _ => (&b, &b64),
         };
         let y_of = |i: usize| match kind {
@@ -576,6 +598,7 @@ fn row_benches(c: &mut Criterion, dev: &Device, filter: &dyn Fn(&str) -> bool) {
                 "cosine_similarity" => wgpu_loss::cosine_similarity_loss(&ta, &tb, m),
                 "triplet_margin" => wgpu_loss::triplet_margin_loss(&ta, &tb, &tc, m),
                 "multi_margin" => wgpu_loss::multi_margin_loss(&ta, &tl, m),
+                "multilabel_margin" => wgpu_loss::multilabel_margin_loss(&ta, &tlists, m),
                 _ => wgpu_loss::multilabel_soft_margin_loss(&ta, &tt, m),
             })
         };

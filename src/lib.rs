@@ -41,7 +41,8 @@ pub use loss::log_cosh::{LogCoshLoss, log_cosh_loss};
 pub use loss::margin_ranking::{MarginRankingLoss, margin_ranking_loss};
 pub use loss::mse::{MseLoss, mse_loss};
 pub use loss::multi_margin::{
-    MultiMarginLoss, MultilabelSoftMarginLoss, multi_margin_loss, multilabel_soft_margin_loss,
+    MultiMarginLoss, MultilabelMarginLoss, MultilabelSoftMarginLoss, multi_margin_loss,
+    multilabel_margin_loss, multilabel_soft_margin_loss,
 };
 pub use loss::nll::{NllLoss, nll_loss};
 pub use loss::poisson_nll::{PoissonNllLoss, poisson_nll_loss};

@@ -14,10 +14,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use wgpu_loss::half::{bf16, f16};
 use wgpu_loss::{
-    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CtcLoss, DType, Device, DeviceOptions,
-    HingeEmbeddingLoss, HingeLoss, HuberLoss, KlDivLoss, KlReduction, L1Loss,
-    LinearCrossEntropyLoss, LogCoshLoss, Matmul, MseLoss, NllLoss, PoissonNllLoss, Reduction,
-    Result, SigmoidFocalLoss, SmoothL1Loss, SoftMarginLoss, Tensor,
+    BceLoss, BceWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, CtcLoss, DType, Device,
+    DeviceOptions, HingeEmbeddingLoss, HingeLoss, HuberLoss, KlDivLoss, KlReduction, L1Loss,
+    LinearCrossEntropyLoss, LogCoshLoss, Matmul, MseLoss, MultiMarginLoss, MultilabelMarginLoss,
+    NllLoss, PoissonNllLoss, Reduction, Result, SigmoidFocalLoss, SmoothL1Loss, SoftMarginLoss,
+    Tensor, TripletMarginLoss,
 };
 
 #[derive(Debug, Clone)]
@@ -482,6 +483,11 @@ enum Many {
         transpose_a: bool,
         transpose_b: bool,
     },
+    /// The row-wise losses: multilabel margin, multi margin, triplet margin, cosine embedding.
+    Rows {
+        loss: u8,
+        margin: f32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -520,6 +526,7 @@ fn many_kind() -> impl Strategy<Value = Many> {
             transpose_a,
             transpose_b
         }),
+        (0u8..4, option()).prop_map(|(loss, margin)| Many::Rows { loss, margin }),
     ]
 }
 
@@ -559,6 +566,13 @@ fn many_case() -> impl Strategy<Value = ManyCase> {
                     vec![d[1]],
                 ],
                 Many::Matmul { .. } => [vec![d[0], d[1]], vec![d[1], d[2]], vec![], vec![]],
+                Many::Rows { loss: 0, .. } => [vec![d[0], d[1]], vec![d[0], d[1]], vec![], vec![]],
+                Many::Rows { .. } => [
+                    vec![d[0], d[1]],
+                    vec![d[0], d[1]],
+                    vec![d[0], d[1]],
+                    vec![d[0]],
+                ],
             };
             let shapes: Vec<Vec<usize>> = (0..4)
                 .map(|i| {
@@ -573,6 +587,8 @@ fn many_case() -> impl Strategy<Value = ManyCase> {
                 Many::LinearCe { .. } => [false, false, true, false],
                 Many::Ctc { .. } => [false, true, true, true],
                 Many::Matmul { .. } => [false; 4],
+                Many::Rows { loss: 0, .. } => [false, true, false, false],
+                Many::Rows { .. } => [false, false, false, true],
             };
             let inputs: Vec<_> = shapes
                 .into_iter()
@@ -691,6 +707,40 @@ fn run_many(case: &ManyCase) -> Result<()> {
             match case.record {
                 false => vec![m.forward(&t[0], &t[1])?],
                 true => vec![m.record(&mut encoder, &t[0], &t[1])?],
+            }
+        }
+        Many::Rows { loss, margin } => {
+            let r = case.reduction;
+            macro_rules! run {
+                ($l:expr, $($arg:expr),+; $grads:expr) => {
+                    match (case.grad, case.record) {
+                        (false, false) => vec![$l.forward($($arg),+)?],
+                        (false, true) => vec![$l.record(&mut encoder, $($arg),+)?],
+                        (true, false) => {
+                            let (loss, g) = $l.forward_with_grad($($arg),+)?;
+                            std::iter::once(loss).chain($grads(g)).collect()
+                        }
+                        (true, true) => {
+                            let (loss, g) = $l.record_with_grad(&mut encoder, $($arg),+)?;
+                            std::iter::once(loss).chain($grads(g)).collect()
+                        }
+                    }
+                };
+            }
+            match loss {
+                0 => run!(MultilabelMarginLoss::new().reduction(r), &t[0], &t[1]; |g| [g]),
+                1 => run!(
+                    MultiMarginLoss::new().reduction(r).margin(*margin),
+                    &t[0], &t[3]; |g| [g]
+                ),
+                2 => run!(
+                    TripletMarginLoss::new().reduction(r).margin(*margin),
+                    &t[0], &t[1], &t[2]; |(a, p, n)| [a, p, n]
+                ),
+                _ => run!(
+                    CosineEmbeddingLoss::new().reduction(r).margin(*margin),
+                    &t[0], &t[1], &t[3]; |(a, b)| [a, b]
+                ),
             }
         }
     };

@@ -9,7 +9,8 @@ use common::{Rng, device};
 use wgpu_loss::half::{bf16, f16};
 use wgpu_loss::{
     CosineEmbeddingLoss, CosineSimilarityLoss, DType, Device, DeviceOptions, Error,
-    MultiMarginLoss, MultilabelSoftMarginLoss, Reduction, Tensor, TripletMarginLoss,
+    MultiMarginLoss, MultilabelMarginLoss, MultilabelSoftMarginLoss, Reduction, Tensor,
+    TripletMarginLoss,
 };
 
 /// Per-row losses and the gradients of their sum, in f64.
@@ -185,6 +186,60 @@ fn multilabel_soft_margin(x: &[f64], y: &[f64], c: usize, w: Option<&[f64]>) -> 
         grads: vec![g],
         ties: vec![],
     }
+}
+
+/// PyTorch's multilabel margin loss: targets `y` are class indices ended by the first -1.
+fn multilabel_margin(x: &[f64], y: &[i32], c: usize) -> Want {
+    let n = x.len() / c;
+    let (mut rows, mut g, mut ties) = (vec![0.0; n], vec![0.0; n * c], vec![]);
+    for r in 0..n {
+        let listed: Vec<usize> = y[r * c..(r + 1) * c]
+            .iter()
+            .take_while(|&&t| t >= 0)
+            .map(|&t| t as usize)
+            .collect();
+        let mut is_target = vec![false; c];
+        for &t in &listed {
+            is_target[t] = true;
+        }
+        let mut tie = false;
+        for &j in &listed {
+            for i in (0..c).filter(|&i| !is_target[i]) {
+                let z = 1.0 - x[r * c + j] + x[r * c + i];
+                tie |= z.abs() < 1e-5;
+                if z > 0.0 {
+                    rows[r] += z / c as f64;
+                    g[r * c + i] += 1.0 / c as f64;
+                    g[r * c + j] -= 1.0 / c as f64;
+                }
+            }
+        }
+        if tie {
+            ties.push(r);
+        }
+    }
+    Want {
+        rows,
+        grads: vec![g],
+        ties,
+    }
+}
+
+/// Targets for multilabel margin: up to `c` classes per row (some listed twice), ended by
+/// -1 where fewer, with other classes after the -1 (which PyTorch ignores).
+fn target_lists(rng: &mut Rng, n: usize, c: usize) -> Vec<i32> {
+    let mut y = Vec::with_capacity(n * c);
+    for _ in 0..n {
+        let listed = rng.below(c as u32 + 1) as usize;
+        for k in 0..c {
+            y.push(match k.cmp(&listed) {
+                std::cmp::Ordering::Less => rng.below(c as u32) as i32,
+                std::cmp::Ordering::Equal => -1,
+                std::cmp::Ordering::Greater => rng.below(c as u32 + 1) as i32 - 1,
+            });
+        }
+    }
+    y
 }
 
 /// `data` on `dev` as `dtype`, and the values it holds there.
@@ -442,6 +497,133 @@ fn multi_margin_losses_match_f64() {
 }
 
 #[test]
+fn multilabel_margin_matches_f64() {
+    let dev = device();
+    let mut rng = Rng::new(7);
+    let mut worst = [0.0f64; 3];
+    // Rows of up to 6,000 scores, up to 9M (target, non-target) pairs a row, C loop iterations an
+    // invocation.
+    let shapes = SHAPES.iter().copied().chain([(3, 6000)]);
+    for (i, (n, c)) in shapes.enumerate() {
+        let targets = target_lists(&mut rng, n, c);
+        let y = Tensor::from_slice(dev, &targets, &[n, c]).unwrap();
+        for (h, dtype) in [DType::F32, DType::F16, DType::BF16]
+            .into_iter()
+            .enumerate()
+        {
+            if h > 0 && i % 2 == 1 {
+                continue;
+            }
+            let (x, xv) = upload(dev, &rng.vec(n * c, -1.0, 1.0), &[n, c], dtype);
+            let want = multilabel_margin(&xv, &targets, c);
+            for r in REDUCTIONS {
+                let l = MultilabelMarginLoss::new().reduction(r);
+                let (loss, g) = l.forward_with_grad(&x, &y).unwrap();
+                let tol = if h == 0 { 2e-5 } else { 1e-2 };
+                let what = format!("multilabel_margin {dtype:?} [{n} x {c}]");
+                worst[h] = worst[h].max(check(&what, (loss, vec![g]), &want, r, tol));
+                let alone = l.forward(&x, &y).unwrap();
+                let (w, _) = reduced(&want, r);
+                assert!(err(&read(&alone), &w) < tol, "{what} forward");
+            }
+        }
+    }
+    // One row's scores as a vector, its loss as a scalar.
+    let x = Tensor::from_slice(dev, &[0.1f32, 0.2, 0.4, 0.8], &[4]).unwrap();
+    let y = Tensor::from_slice(dev, &[3i32, 0, -1, 1], &[4]).unwrap();
+    let loss = MultilabelMarginLoss::new().reduction(Reduction::None);
+    let l = loss.forward(&x, &y).unwrap();
+    assert_eq!(l.shape(), &[] as &[usize]);
+    assert!((read(&l)[0] - 0.85).abs() < 1e-6);
+    eprintln!(
+        "largest errors: multilabel margin f32 {:.1e}, f16 {:.1e}, bf16 {:.1e}",
+        worst[0], worst[1], worst[2]
+    );
+}
+
+#[test]
+fn multilabel_margin_in_chunks_gives_the_same_bits() {
+    let small = Device::with_options(DeviceOptions::new().max_binding_size(2048)).unwrap();
+    let mut rng = Rng::new(8);
+    let (n, c) = (301, 13);
+    let x = rng.vec(n * c, -1.0, 1.0);
+    let targets = target_lists(&mut rng, n, c);
+    let run = |dev: &Device| {
+        let xt = Tensor::from_slice(dev, &x, &[n, c]).unwrap();
+        let yt = Tensor::from_slice(dev, &targets, &[n, c]).unwrap();
+        let (loss, g) = MultilabelMarginLoss::new()
+            .reduction(Reduction::None)
+            .forward_with_grad(&xt, &yt)
+            .unwrap();
+        [read(&loss), read(&g)]
+    };
+    let whole = run(device());
+    assert_eq!(run(&small), whole);
+    let xv: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    let want = multilabel_margin(&xv, &targets, c);
+    assert!(err(&whole[0], &want.rows) < 2e-5);
+}
+
+#[test]
+fn multilabel_margin_edges_and_errors() {
+    let dev = device();
+    let x = Tensor::from_slice(dev, &[0.5f32, 0.2, 0.9, 0.0, 1.0, 0.5], &[2, 3]).unwrap();
+    let t = |v: &[i32]| Tensor::from_slice(dev, v, &[2, 3]).unwrap();
+    let none = MultilabelMarginLoss::new().reduction(Reduction::None);
+    // No targets, and every class a target: no pairs, no loss.
+    let (l, g) = none
+        .forward_with_grad(&x, &t(&[-1, 0, 1, 0, 1, 2]))
+        .unwrap();
+    assert_eq!((read(&l), read(&g)), (vec![0.0; 2], vec![0.0; 6]));
+    // At the kink (1 - x_y + x_i = 0) no gradient passes, as PyTorch's `z > 0`.
+    let (l, g) = none
+        .forward_with_grad(&x, &t(&[-1, 0, 0, 1, -1, 0]))
+        .unwrap();
+    let third = (1.0f32 / 3.0) as f64;
+    assert_eq!(read(&l), vec![0.0, (0.5f32 / 3.0) as f64]);
+    assert_eq!(read(&g), vec![0.0, 0.0, 0.0, 0.0, -third, third]);
+    // A repeated target counts twice.
+    let (l, g) = none
+        .forward_with_grad(&x, &t(&[1, 1, -1, 2, -1, 2]))
+        .unwrap();
+    let want = 2.0 * (1.0 - 0.2 + 0.5 + 1.0 - 0.2 + 0.9) / 3.0;
+    assert!((read(&l)[0] - want).abs() < 1e-6);
+    let (two, four) = ((2.0f32 / 3.0) as f64, (4.0f32 / 3.0) as f64);
+    assert_eq!(read(&g)[..3].to_vec(), vec![two, -four, two]);
+    // NaN in, NaN out.
+    let bad = Tensor::from_slice(dev, &[f32::NAN, 0.0, 0.0], &[1, 3]).unwrap();
+    let y = Tensor::from_slice(dev, &[1i32, -1, 0], &[1, 3]).unwrap();
+    let (l, g) = none.forward_with_grad(&bad, &y).unwrap();
+    assert!(read(&l)[0].is_nan() && read(&g)[0].is_nan());
+    // Targets outside -1..C anywhere in the row, named by their flat index.
+    for (targets, index, label) in [([0, 3, -1, 0, 0, 0], 1, 3), ([-1, 0, 0, 1, -2, 0], 4, -2)] {
+        let loss = none.forward(&x, &t(&targets)).unwrap();
+        match loss.to_vec::<f32>() {
+            Err(Error::LabelOutOfRange {
+                index: i,
+                label: l,
+                classes: 3,
+            }) => assert_eq!((i, l), (index, label)),
+            other => panic!("{targets:?}: {other:?}"),
+        }
+    }
+    let after_end = none.forward(&x, &t(&[-1, 5, 0, 0, 0, 0])).unwrap();
+    assert!(matches!(
+        after_end.to_vec::<f32>(),
+        Err(Error::LabelOutOfRange {
+            index: 1,
+            label: 5,
+            ..
+        })
+    ));
+    // Bad shapes and types.
+    let u = Tensor::from_slice(dev, &[0u32; 6], &[2, 3]).unwrap();
+    assert!(matches!(none.forward(&x, &u), Err(Error::DType { .. })));
+    let short = Tensor::from_slice(dev, &[0i32; 2], &[2]).unwrap();
+    assert!(matches!(none.forward(&x, &short), Err(Error::Shape(_))));
+}
+
+#[test]
 fn a_million_rows_of_one_value() {
     let dev = device();
     let mut rng = Rng::new(4);
@@ -497,6 +679,12 @@ fn reference_gradients_match_central_differences() {
     let y = [1.0, -1.0, -1.0, 1.0];
     let labels = [0u32, 3, 4, 1];
     let targets: Vec<f64> = (0..n * d).map(|i| (i % 3 == 0) as u32 as f64).collect();
+    let lists = [
+        2, 0, 2, -1, 1, // row 0: class 2 twice, then 0
+        -1, 3, 3, 3, 3, // row 1: none
+        4, 3, 2, 1, -1, // row 2: four of five
+        0, 1, 2, 3, 4, // row 3: every class
+    ];
     let w: Vec<f64> = (0..d).map(|k| 0.5 + k as f64 * 0.25).collect();
     let o = Triplet {
         margin: 2.0,
@@ -530,6 +718,11 @@ fn reference_gradients_match_central_differences() {
             "multilabel",
             vec![a.clone()],
             Box::new(|x| multilabel_soft_margin(&x[0], &targets, d, Some(&w))),
+        ),
+        (
+            "multilabel_margin",
+            vec![a.clone()],
+            Box::new(|x| multilabel_margin(&x[0], &lists, d)),
         ),
     ];
     for (name, inputs, f) in cases {

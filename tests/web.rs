@@ -732,6 +732,19 @@ mod bodies {
                 dtype,
                 "multilabel gradient",
             );
+            let lists = Tensor::from_slice(&dev, &[3i32, 0, -1, 1], &[4]).expect("targets");
+            let (l, g) = MultilabelMarginLoss::new()
+                .reduction(Reduction::Sum)
+                .forward_with_grad(&x, &lists)
+                .expect("recorded");
+            // (0.5 + 0.75 + 1.125 + 1.375) / 4: targets 3 and 0 against classes 1 and 2.
+            assert_close(&read(&l).await, &[0.9375], DType::F32, "multilabel margin");
+            assert_close(
+                &read(&g).await,
+                &[-0.5, 0.5, 0.5, -0.5],
+                dtype,
+                "multilabel margin gradient",
+            );
         }
         let bad = Tensor::from_slice(&dev, &[9u32], &[]).expect("label");
         let x = f(&[0.0, 1.0], &[2]);

@@ -2,7 +2,8 @@
 // of class scores; see `kernels/row_pairs.rs`). The float inputs `a`, `b`, `c` share one
 // precision (`load_a` …); each row's loss goes to `losses[row_offset + r]` and, in a gradient
 // variant, each input's gradient to the f32 `grad_a` … (`put_a` …). `*_off` are the element
-// offsets of the dispatch's first row in each binding's window.
+// offsets of the dispatch's first row in each binding's window (`y_off` in the targets' window,
+// where a loss has one target per score).
 
 struct RowParams {
     rows: u32,
@@ -21,6 +22,7 @@ struct RowParams {
     scale: f32,
     has_weight: u32,
     y_int: u32,
+    y_off: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: RowParams;

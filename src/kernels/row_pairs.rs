@@ -1,9 +1,11 @@
 //! `rows_pair.wgsl` and one file per loss: row-wise losses over rows of `D` values, one
 //! invocation per row — cosine embedding, MLX's cosine similarity, triplet margin, multi
-//! margin and multilabel soft margin. A row's loss needs sums over the whole row (dot
-//! products, norms, the target's score) before any of its gradient, so each invocation goes
-//! over its row twice; rows are independent, so tensors larger than a binding go in chunks
-//! of whole rows.
+//! margin, multilabel soft margin and multilabel margin. A row's loss needs sums over the
+//! whole row (dot products, norms, the target's score) before any of its gradient, so each
+//! invocation goes over its row twice; rows are independent, so tensors larger than a binding
+//! go in chunks of whole rows. Multilabel margin sums over pairs of scores, so it takes three
+//! passes (targets counted, one invocation per score, the row's sum) to stay within the loop
+//! budget whatever the number of targets.
 
 use std::sync::Arc;
 
@@ -34,6 +36,11 @@ entry_points! {
         TripletMargin = "triplet_margin",
         MultiMargin = "multi_margin",
         MultilabelSoftMargin = "multilabel_soft_margin",
+        MultilabelMargin = "multilabel_margin",
+        /// Multilabel margin's first pass: counts how often each class is listed as a target.
+        MultilabelMarginMask = "multilabel_margin_mask",
+        /// Multilabel margin's last pass: each row's sum.
+        MultilabelMarginSum = "multilabel_margin_sum",
     }
 }
 
@@ -60,6 +67,7 @@ uniform! {
         scale: f32,
         has_weight: u32,
         y_int: u32,
+        y_off: u32,
     }
 }
 
@@ -74,6 +82,8 @@ const GRAD_A: BindingDecl = BindingDecl::read_write(7, "grad_a");
 const GRAD_B: BindingDecl = BindingDecl::read_write(8, "grad_b");
 const GRAD_C: BindingDecl = BindingDecl::read_write(9, "grad_c");
 const STATUS: BindingDecl = BindingDecl::read_write(10, "status");
+const MASK: BindingDecl = BindingDecl::read_write(11, "mask");
+const PARTS: BindingDecl = BindingDecl::read_write(12, "parts");
 
 /// Invocations (rows) per workgroup: `WGR` in `rows_pair.wgsl`.
 const ROWS_PER_GROUP: usize = 64;
@@ -90,6 +100,8 @@ impl RowLoss {
             RowLoss::TripletMargin => (3, 3),
             RowLoss::MultiMargin => (1, 1),
             RowLoss::MultilabelSoftMargin => (2, 1),
+            RowLoss::MultilabelMargin => (1, 1),
+            RowLoss::MultilabelMarginMask | RowLoss::MultilabelMarginSum => (0, 0),
         }
     }
 
@@ -100,7 +112,26 @@ impl RowLoss {
             RowLoss::CosineSimilarity | RowLoss::TripletMargin => (false, false, false),
             RowLoss::MultiMargin => (true, true, true),
             RowLoss::MultilabelSoftMargin => (false, true, false),
+            RowLoss::MultilabelMargin => (true, false, true),
+            RowLoss::MultilabelMarginMask | RowLoss::MultilabelMarginSum => (false, false, false),
         }
+    }
+
+    /// The passes of one call, in order.
+    fn passes(self) -> Vec<RowLoss> {
+        match self {
+            RowLoss::MultilabelMargin => vec![
+                RowLoss::MultilabelMarginMask,
+                RowLoss::MultilabelMargin,
+                RowLoss::MultilabelMarginSum,
+            ],
+            other => vec![other],
+        }
+    }
+
+    /// Whether the pass has one invocation per score rather than per row.
+    fn per_score(self) -> bool {
+        self == RowLoss::MultilabelMargin
     }
 }
 
@@ -159,6 +190,7 @@ impl Kernel for RowPairs {
                 wgsl::TRIPLET_MARGIN,
                 wgsl::MULTI_MARGIN,
                 wgsl::MULTILABEL_SOFT_MARGIN,
+                wgsl::MULTILABEL_MARGIN,
             ]
             .map(wgsl::whole),
         );
@@ -166,6 +198,19 @@ impl Kernel for RowPairs {
     }
 
     fn layout(self, entry: RowLoss) -> Vec<BindingDecl> {
+        match entry {
+            RowLoss::MultilabelMarginMask => return vec![PARAMS, Y, MASK, STATUS],
+            RowLoss::MultilabelMarginSum => return vec![PARAMS, LOSSES, PARTS],
+            RowLoss::MultilabelMargin => {
+                let grad = self.grad.then_some(GRAD_A);
+                return [PARAMS, A]
+                    .into_iter()
+                    .chain(grad)
+                    .chain([Y, MASK, PARTS])
+                    .collect();
+            }
+            _ => {}
+        }
         let (floats, grads) = entry.floats();
         let (y, weight, status) = entry.extras();
         let mut layout = vec![PARAMS, LOSSES];
@@ -273,7 +318,17 @@ pub(crate) fn plan(
         )));
     }
     let mut y_int = false;
-    if let Some(y) = y {
+    let per_score = call.loss == RowLoss::MultilabelMargin;
+    if let (Some(y), true) = (y, per_score) {
+        // One i32 target per score, read in the rows' windows.
+        check::dtype(y, "target", "i32", &[DType::I32])?;
+        if y.shape != floats[0].shape {
+            return Err(Error::Shape(format!(
+                "{op}: input {:?} needs a target of its shape, got {:?}",
+                floats[0].shape, y.shape
+            )));
+        }
+    } else if let Some(y) = y {
         let (label, ok): (&str, &[DType]) = match call.loss {
             RowLoss::MultiMargin => ("u32 or i32", &[DType::U32, DType::I32]),
             _ => ("f32 or i32", &[DType::F32, DType::I32]),
@@ -317,12 +372,20 @@ pub(crate) fn plan(
             limit: room,
         });
     }
+    // A pass with one invocation per score fits the rows' scores in one dispatch.
+    let invocations = limits.max_workgroups as usize * ROWS_PER_GROUP;
     let chunk_rows = (((room - limits.offset_alignment) / row_bytes) as usize)
-        .min(limits.max_workgroups as usize * ROWS_PER_GROUP)
+        .min(match per_score {
+            true => invocations / dim.max(1),
+            false => invocations,
+        })
         .min(rows)
         .max(1);
-    if rows >= 1 << 31 {
-        return Err(Error::Shape(format!("{op}: at most 2^31 rows per call")));
+    if rows >= 1 << 31 || (per_score && rows.saturating_mul(dim) >= 1 << 31) {
+        return Err(Error::Shape(format!(
+            "{op}: at most 2^31 {} per call",
+            if per_score { "scores" } else { "rows" }
+        )));
     }
     Ok(RowPlan {
         kernel: RowPairs { x, grad },
@@ -411,6 +474,17 @@ impl RowPlan {
             _ => None,
         };
         let weight = inputs.weight.or(unweighted.as_ref());
+        // Multilabel margin's marks and parts of each row's sum, for the rows of one chunk.
+        let scratch = match call.loss {
+            RowLoss::MultilabelMargin => {
+                let n = [self.chunk_rows.min(self.rows) * self.dim];
+                Some((
+                    Tensor::alloc(dev, &n, DType::U32, "target marks")?,
+                    Tensor::alloc(dev, &n, DType::F32, "parts of row sums")?,
+                ))
+            }
+            _ => None,
+        };
         let (a_decls, g_decls) = ([A, B, C], [GRAD_A, GRAD_B, GRAD_C]);
         for first in (0..self.rows).step_by(self.chunk_rows) {
             let rows = self.chunk_rows.min(self.rows - first);
@@ -427,11 +501,24 @@ impl RowPlan {
                 offsets[3 + i] = off;
                 bindings.push((g_decls[i], slot));
             }
-            bindings.extend(inputs.y.map(|y| (Y, y.whole())));
-            if let (Some(s), RowLoss::MultiMargin) = (&status, call.loss) {
-                bindings.push((STATUS, s.whole()));
+            let mut y_off = 0;
+            if let Some(y) = inputs.y {
+                bindings.push(match call.loss.per_score() {
+                    true => {
+                        let (slot, off) = window(&limits, y, e0, len);
+                        y_off = off;
+                        (Y, slot)
+                    }
+                    false => (Y, y.whole()),
+                });
             }
+            bindings.extend(status.as_ref().map(|s| (STATUS, s.whole())));
             bindings.extend(weight.map(|w| (WEIGHT, w.whole())));
+            if let Some((mask, parts)) = &scratch {
+                let mask = mask.slot(0, len);
+                rec.clear(mask);
+                bindings.extend([(MASK, mask), (PARTS, parts.slot(0, len))]);
+            }
             let params = rec.uniform(&RowParams {
                 rows: rows as u32,
                 dim: self.dim as u32,
@@ -449,16 +536,26 @@ impl RowPlan {
                 scale,
                 has_weight: u32::from(inputs.weight.is_some()),
                 y_int: u32::from(self.y_int),
+                y_off,
             });
             bindings.push((PARAMS, (&params).into()));
-            let groups = rows.div_ceil(ROWS_PER_GROUP) as u32;
-            rec.dispatch(
-                self.kernel,
-                call.loss,
-                RowPairsOverrides::default(),
-                &bindings,
-                groups,
-            )?;
+            for pass in call.loss.passes() {
+                let layout = self.kernel.layout(pass);
+                let bound: Vec<_> = bindings
+                    .iter()
+                    .filter(|(d, _)| layout.contains(d))
+                    .cloned()
+                    .collect();
+                let invocations = if pass.per_score() { len } else { rows };
+                let groups = invocations.div_ceil(ROWS_PER_GROUP) as u32;
+                rec.dispatch(
+                    self.kernel,
+                    pass,
+                    RowPairsOverrides::default(),
+                    &bound,
+                    groups,
+                )?;
+            }
         }
         for (sum, grad) in sums.iter().zip(grads) {
             if let Some(sum) = sum {

@@ -64,6 +64,7 @@ wgsl_files! {
     MATMUL = "matmul",
     MSE = "mse",
     MULTI_MARGIN = "multi_margin",
+    MULTILABEL_MARGIN = "multilabel_margin",
     MULTILABEL_SOFT_MARGIN = "multilabel_soft_margin",
     PAIR_GRAD = "pair_grad",
     PAIR_NO_GRAD = "pair_no_grad",

@@ -1,5 +1,6 @@
 //! Margin losses over class scores: one label per row (multi margin), or several targets per
-//! row given as 0/1 (multilabel soft margin).
+//! row, given as 0/1 (multilabel soft margin) or as a list of class indices (multilabel
+//! margin).
 
 use crate::error::Result;
 use crate::kernels::check;
@@ -180,6 +181,77 @@ row_loss!(MultilabelSoftMarginLoss, (input, target), (&'a Tensor, &'a Tensor), T
     /// let y = Tensor::from_slice(&dev, &[1.0f32, 0.0], &[2])?;
     /// let (_, g) = MultilabelSoftMarginLoss::new().forward_with_grad(&x, &y)?;
     /// assert_eq!(g.to_vec::<f32>()?, vec![-0.25, 0.25]);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+);
+
+/// Multilabel margin loss, as `torch.nn.functional.multilabel_margin_loss`: per row of scores
+/// `x` `[N, C]` (or `[C]`) and targets `y` of its shape, `i32` class indices ended by the first
+/// `-1`, `Σ_{j ∈ targets} Σ_{i ∉ targets} max(0, 1 - x_{y_j} + x_i) / C`. A target outside
+/// `-1..C` anywhere in a row (after its `-1` too, as PyTorch checks) is
+/// [`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange) when read. See
+/// [`MultilabelMarginLoss`].
+///
+/// ```
+/// use wgpu_loss::{Device, Reduction, Tensor};
+/// let dev = Device::new()?;
+/// let x = Tensor::from_slice(&dev, &[0.1f32, 0.2, 0.4, 0.8], &[1, 4])?;
+/// // Classes 3 and 0; the -1 ends the list.
+/// let y = Tensor::from_slice(&dev, &[3i32, 0, -1, 1], &[1, 4])?;
+/// let l = wgpu_loss::multilabel_margin_loss(&x, &y, Reduction::Mean)?;
+/// // (1.1 + 1.3 + 0.4 + 0.6) / 4, PyTorch's documented example
+/// assert!((l.to_vec::<f32>()?[0] - 0.85).abs() < 1e-6);
+/// # Ok::<(), wgpu_loss::Error>(())
+/// ```
+pub fn multilabel_margin_loss(
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    MultilabelMarginLoss::new()
+        .reduction(reduction)
+        .forward(input, target)
+}
+
+/// Multilabel margin loss as a module, like `torch.nn.MultiLabelMarginLoss`: the reduction
+/// (default mean over the rows). A target listed twice counts twice, as in PyTorch. Each row
+/// takes three passes (its targets counted, one invocation per score, the row's sum), so any
+/// number of targets stays within Mesa's loop budget.
+#[derive(Debug, Clone, Default)]
+pub struct MultilabelMarginLoss {
+    reduction: Reduction,
+}
+
+impl MultilabelMarginLoss {
+    fn call(&self) -> Result<RowCall> {
+        Ok(RowCall::new(
+            "multilabel_margin_loss",
+            RowLoss::MultilabelMargin,
+            self.reduction,
+        ))
+    }
+
+    fn row_inputs<'t>(&'t self, (x, y): (&'t Tensor, &'t Tensor)) -> RowInputs<'t> {
+        RowInputs {
+            floats: [Some(x), None, None],
+            y: Some(y),
+            weight: None,
+        }
+    }
+}
+
+row_loss!(MultilabelMarginLoss, (input, target), (&'a Tensor, &'a Tensor), Tensor,
+    /// Computes the loss and its gradient in the scores: `1 / C` in a non-target `x_i` per
+    /// target `j` with `1 - x_{y_j} + x_i > 0` (none at 0, as PyTorch), minus `1 / C` in
+    /// `x_{y_j}` per such non-target, divided by the rows for a mean.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, MultilabelMarginLoss, Reduction, Tensor};
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[0.1f32, 0.2, 0.4, 0.8], &[4])?;
+    /// let y = Tensor::from_slice(&dev, &[3i32, 0, -1, 1], &[4])?;
+    /// let (_, g) = MultilabelMarginLoss::new().reduction(Reduction::Sum).forward_with_grad(&x, &y)?;
+    /// assert_eq!(g.to_vec::<f32>()?, vec![-0.5, 0.5, 0.5, -0.5]);
     /// # Ok::<(), wgpu_loss::Error>(())
     /// ```
 );
