@@ -318,7 +318,7 @@ pub(crate) fn plan(
         )));
     }
     let mut y_int = false;
-    let per_score = call.loss == RowLoss::MultilabelMargin;
+    let per_score = call.loss.per_score();
     if let (Some(y), true) = (y, per_score) {
         // One i32 target per score, read in the rows' windows.
         check::dtype(y, "target", "i32", &[DType::I32])?;
@@ -376,7 +376,7 @@ pub(crate) fn plan(
     let invocations = limits.max_workgroups as usize * ROWS_PER_GROUP;
     let chunk_rows = (((room - limits.offset_alignment) / row_bytes) as usize)
         .min(match per_score {
-            true => invocations / dim.max(1),
+            true => invocations / dim,
             false => invocations,
         })
         .min(rows)
@@ -477,7 +477,7 @@ impl RowPlan {
         // Multilabel margin's marks and parts of each row's sum, for the rows of one chunk.
         let scratch = match call.loss {
             RowLoss::MultilabelMargin => {
-                let n = [self.chunk_rows.min(self.rows) * self.dim];
+                let n = [self.chunk_rows * self.dim];
                 Some((
                     Tensor::alloc(dev, &n, DType::U32, "target marks")?,
                     Tensor::alloc(dev, &n, DType::F32, "parts of row sums")?,
