@@ -221,6 +221,17 @@ impl Tensor {
         }
     }
 
+    /// Exactly the bytes of elements `first .. first + len`, to copy.
+    pub(crate) fn range(&self, first: usize, len: usize) -> Slot<'_> {
+        let elem = self.dtype.size() as u64;
+        Slot {
+            buffer: self.buffer(),
+            offset: first as u64 * elem,
+            size: Some(len as u64 * elem),
+            owner: Some(&self.alloc),
+        }
+    }
+
     /// Bytes a buffer needs to hold a tensor of `shape` and `dtype`: the data rounded up to a
     /// multiple of 16 bytes, because the kernels read four elements at a time.
     ///

@@ -162,3 +162,139 @@ fn bad_label_in_a_later_chunk_is_reported_with_its_global_index() {
         }
     );
 }
+
+#[test]
+fn a_sample_larger_than_a_binding_is_split_along_its_positions() {
+    // [3, 21, 7, 9]: a sample's 21 x 63 logits are 5,292 bytes, over a 4 KiB binding: each
+    // sample is gathered 48 positions at a time (then 15), a copy per class.
+    let small = limited(4096);
+    let (n, c, d) = (3, 21, 63);
+    let shape = [n, c, 7, 9];
+    let mut rng = Rng::new(73);
+    let x = rng.vec(n * c * d, -8.0, 8.0);
+    let y: Vec<i32> = (0..n * d)
+        .map(|i| match i % 11 {
+            0 => -100,
+            _ => rng.below(c as u32) as i32,
+        })
+        .collect();
+    let probs = rng.vec(n * c * d, 0.0, 0.1);
+    let w = rng.vec(c, 0.5, 2.0);
+    let run = |dev: &Device| {
+        let logits = on(dev, &x, &shape);
+        let labels = Tensor::from_slice(dev, &y, &[n, 7, 9]).unwrap();
+        let weighted = CrossEntropyLoss::new()
+            .weight(on(dev, &w, &[c]))
+            .label_smoothing(0.05);
+        let (loss, grad) = weighted.forward_with_grad(&logits, &labels).unwrap();
+        let (none, none_grad) = weighted
+            .clone()
+            .reduction(Reduction::None)
+            .forward_with_grad(&logits, &labels)
+            .unwrap();
+        let p = on(dev, &probs, &shape);
+        let (ploss, pgrad) = CrossEntropyLoss::new()
+            .forward_with_grad(&logits, &p)
+            .unwrap();
+        let (nll, nll_grad) = NllLoss::new().forward_with_grad(&logits, &labels).unwrap();
+        [loss, grad, none, none_grad, ploss, pgrad, nll, nll_grad].map(|t| read(&t))
+    };
+    let (split, whole) = (run(&small), run(device()));
+    for (k, (a, b)) in split.iter().zip(&whole).enumerate() {
+        close(a, b, &format!("output {k}"));
+    }
+
+    // Half logits: 40 positions of [2, 5, 8, 10]'s 80 to a window of 1 KiB.
+    let small = limited(1024);
+    let (n, c, d) = (2, 5, 80);
+    let x = rng.vec(n * c * d, -8.0, 8.0);
+    let y: Vec<u32> = (0..n * d).map(|_| rng.below(c as u32)).collect();
+    let run = |dev: &Device| {
+        let halves: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
+        let logits = Tensor::from_slice(dev, &halves, &[n, c, 8, 10]).unwrap();
+        let labels = Tensor::from_slice(dev, &y, &[n, 8, 10]).unwrap();
+        let (loss, grad) = CrossEntropyLoss::new()
+            .reduction(Reduction::Sum)
+            .forward_with_grad(&logits, &labels)
+            .unwrap();
+        let grad: Vec<f32> = grad
+            .to_vec::<half::f16>()
+            .unwrap()
+            .iter()
+            .map(|g| g.to_f32())
+            .collect();
+        [read(&loss), grad]
+    };
+    let (split, whole) = (run(&small), run(device()));
+    assert_eq!(split[1], whole[1], "half gradient");
+    close(&split[0], &whole[0], "half loss");
+}
+
+#[test]
+fn a_bad_label_in_a_split_sample_is_reported_with_its_global_index() {
+    let small = limited(4096);
+    let (n, c, d) = (2, 30, 100); // 34 positions of a sample to a window
+    let mut y = vec![2u32; n * d];
+    y[100 + 77] = 30;
+    let logits = on(&small, &vec![0.0; n * c * d], &[n, c, d]);
+    let labels = Tensor::from_slice(&small, &y, &[n, d]).unwrap();
+    let err = cross_entropy(&logits, &labels, Reduction::Mean)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::LabelOutOfRange {
+            index: 177,
+            label: 30,
+            classes: 30
+        }
+    );
+}
+
+#[test]
+fn a_segmentation_batch_of_one_larger_than_a_binding_gives_pytorchs_numbers() {
+    // One 19-class 1024 x 2048 image (Cityscapes at full size) is 159 MB of f32 logits,
+    // over the 128 MiB binding of the software adapters: refused before, now split.
+    let dev = device();
+    let (c, d) = (19, 1024 * 2048);
+    assert!(((c * d * 4) as u64) > dev.max_binding_size());
+    let mut rng = Rng::new(74);
+    let x = rng.vec(c * d, -6.0, 6.0);
+    let y: Vec<u32> = (0..d).map(|_| rng.below(c as u32)).collect();
+    let logits = on(dev, &x, &[1, c, 1024, 2048]);
+    let labels = Tensor::from_slice(dev, &y, &[1, 1024, 2048]).unwrap();
+    let (loss, grad) = CrossEntropyLoss::new()
+        .forward_with_grad(&logits, &labels)
+        .unwrap();
+    let grad = read(&grad);
+    // f64 reference: the mean loss, and the gradient at every 997th position.
+    let lse = |p: usize| {
+        let m = (0..c).map(|k| x[k * d + p] as f64).fold(f64::MIN, f64::max);
+        m + (0..c)
+            .map(|k| (x[k * d + p] as f64 - m).exp())
+            .sum::<f64>()
+            .ln()
+    };
+    let want: f64 = (0..d)
+        .map(|p| lse(p) - x[y[p] as usize * d + p] as f64)
+        .sum::<f64>()
+        / d as f64;
+    assert!(
+        rel_err(scalar(&loss), want) < 1e-5,
+        "{} vs {want}",
+        scalar(&loss)
+    );
+    for p in (0..d).step_by(997) {
+        let l = lse(p);
+        for k in 0..c {
+            let onehot = f64::from(u8::from(y[p] as usize == k));
+            let g = ((x[k * d + p] as f64 - l).exp() - onehot) / d as f64;
+            let got = grad[k * d + p] as f64;
+            assert!(
+                (got - g).abs() <= 1e-5 * g.abs() + 1e-12,
+                "grad[{k}, {p}]: {got} vs {g}"
+            );
+        }
+    }
+}

@@ -99,8 +99,9 @@ fn label_out_of_range_is_reported_on_read() {
 
 #[test]
 fn rows_too_large_for_one_binding_are_refused_not_silently_zero() {
-    // Tensors larger than a binding are split into chunks (tests/chunks.rs), but a chunk
-    // holds whole rows: a device that binds only 1 KiB cannot hold a row of 300 classes.
+    // Tensors larger than a binding are split into chunks (tests/chunks.rs), even one
+    // sample along its positions, but a window holds whole rows: a device that binds only
+    // 1 KiB cannot hold a row of 300 classes.
     let dev = Device::with_options(DeviceOptions::new().max_binding_size(1024)).unwrap();
     let logits = Tensor::from_slice(&dev, &vec![0.0f32; 2 * 300], &[2, 300]).unwrap();
     let labels = Tensor::from_slice(&dev, &[0u32; 2], &[2]).unwrap();

@@ -97,7 +97,9 @@ impl DeviceOptions {
     }
 
     /// Bind at most this many bytes of a tensor at once, below the adapter's own
-    /// `max_storage_buffer_binding_size`. Larger tensors are refused with [`Error::TooLarge`](crate::Error::TooLarge).
+    /// `max_storage_buffer_binding_size`. Larger tensors are split into chunks; what
+    /// cannot be split (one row of classes larger than this) is refused with
+    /// [`Error::TooLarge`](crate::Error::TooLarge).
     pub fn max_binding_size(mut self, bytes: u64) -> Self {
         self.max_binding_size = Some(bytes);
         self

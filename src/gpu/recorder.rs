@@ -169,6 +169,21 @@ impl<'d, 'e> Recorder<'d, 'e> {
             .clear_buffer(slot.buffer, slot.offset, slot.size);
     }
 
+    /// Records the copy of `from` into `to`, two ranges of the size of `from`, both
+    /// multiples of 4 bytes from offsets that are.
+    pub(crate) fn copy(&mut self, from: Slot, to: Slot) {
+        self.hold(&from);
+        self.hold(&to);
+        let size = from.size.unwrap_or(from.buffer.size() - from.offset);
+        self.encoder.get().copy_buffer_to_buffer(
+            from.buffer,
+            from.offset,
+            to.buffer,
+            to.offset,
+            size,
+        );
+    }
+
     /// Records `workgroups` workgroups of `entry` of `kernel` with `overrides` set, binding
     /// each declared binding to its slot. The bindings must be exactly the entry point's
     /// layout ([`Kernel::layout`]).

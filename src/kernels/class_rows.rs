@@ -279,7 +279,32 @@ fn row_shape(op: &str, logits: Meta) -> Result<RowShape> {
     }
 }
 
-/// One pass over the chunks: its entry point, constants, tiles, and workgroups per chunk.
+/// The rows one dispatch covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// Samples `first .. first + len`, bound where they lie.
+    Samples { first: usize, len: usize },
+    /// Positions `first .. first + len` of `sample`, a sample whose logits one binding cannot
+    /// hold: gathered into scratch a class at a time, the per-row losses and the gradient
+    /// copied back.
+    Positions {
+        sample: usize,
+        first: usize,
+        len: usize,
+    },
+}
+
+impl Window {
+    /// The window's first row in the whole tensor, and its rows (`inner` rows to a sample).
+    fn rows(self, inner: usize) -> (usize, usize) {
+        match self {
+            Window::Samples { first, len } => (first * inner, len * inner),
+            Window::Positions { sample, first, len } => (sample * inner + first, len),
+        }
+    }
+}
+
+/// One pass over the windows: its entry point, constants, tiles, and workgroups per window.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pass {
     pub entry: ClassEntry,
@@ -371,9 +396,9 @@ pub(crate) struct ClassPlan {
     pub kernel: ClassRows,
     /// Probability targets (else labels).
     pub probs: bool,
-    /// Chunks of whole samples (`inner` rows each) whose logits fit one binding:
-    /// `(first sample, samples)`.
-    pub chunks: Vec<(usize, usize)>,
+    /// Chunks of whole samples whose logits fit one binding, or else windows of the
+    /// positions of each sample.
+    pub windows: Vec<Window>,
     /// The pass that sums a weighted mean's denominator first, where the gradient needs it.
     pub denominator: Option<Pass>,
     pub main: Pass,
@@ -453,6 +478,68 @@ fn samples_per_binding(limits: &Limits, shape: &RowShape) -> u64 {
     limits.max_binding / ((shape.classes * shape.inner) as u64 * 4).max(1)
 }
 
+/// Copies of a class's positions into scratch a call may record: a million, a few hundred
+/// MiB of commands.
+const MAX_COPIES: u64 = 1 << 20;
+
+/// Positions of a sample that one window gathers, where one sample's logits (as f32, the
+/// gradient's width) are larger than one binding: as many as the binding holds with all their
+/// classes. Copies move 4-byte words, so half-precision logits or targets need an even number
+/// of positions in a sample and in a window.
+fn positions_per_window(
+    limits: &Limits,
+    logits: Meta,
+    target: Meta,
+    probs: bool,
+    shape: &RowShape,
+) -> Result<usize> {
+    let (classes, inner) = (shape.classes as u64, shape.inner as u64);
+    let halves = logits.dtype.size() == 2 || (probs && target.dtype.size() == 2);
+    let too_large = |what, bytes| Error::TooLarge {
+        what,
+        bytes,
+        limit_name: "max_storage_buffer_binding_size",
+        limit: limits.max_binding,
+    };
+    let sample = classes * inner * 4;
+    if halves && inner % 2 == 1 {
+        return Err(too_large(
+            "one sample of half-precision values at an odd number of positions",
+            sample,
+        ));
+    }
+    let fit = (limits.max_binding / (classes * 4)).min(inner);
+    let positions = if halves { fit & !1 } else { fit };
+    if positions == 0 {
+        // One row of classes (two for halves), which no window can split.
+        let rows = 1 + u64::from(halves);
+        return Err(too_large("logits", rows * classes * 4));
+    }
+    if inner.div_ceil(positions) * classes > MAX_COPIES {
+        return Err(too_large(
+            "one sample (split into over a million copies)",
+            sample,
+        ));
+    }
+    Ok(positions as usize)
+}
+
+/// Windows of `positions` positions over each sample.
+fn position_windows(shape: &RowShape, positions: usize) -> Vec<Window> {
+    let inner = shape.inner;
+    (0..shape.rows / inner)
+        .flat_map(|sample| {
+            (0..inner)
+                .step_by(positions)
+                .map(move |first| Window::Positions {
+                    sample,
+                    first,
+                    len: positions.min(inner - first),
+                })
+        })
+        .collect()
+}
+
 /// Chunks of samples whose logits fit one binding, each starting where a binding may start and
 /// where a tile of every pass (`tilings`) starts.
 fn sample_chunks(
@@ -519,19 +606,40 @@ pub(crate) fn plan(
         ..ClassOverrides::default()
     };
     let fit = samples_per_binding(limits, &shape);
-    let main_tiling = row_tiling(limits, entry, &shape, passes, fit);
-    let den_tiling = (grad_scale == GradScale::FromBuffer)
-        .then(|| row_tiling(limits, ClassEntry::CeDenominator, &shape, 1, fit));
-    let tilings: Vec<Tiling> = [Some(main_tiling), den_tiling]
-        .into_iter()
-        .flatten()
-        .collect();
-    let chunks = sample_chunks(limits, logits, &shape, &tilings)?;
-    let chunk_rows: Vec<usize> = chunks.iter().map(|&(_, len)| len * inner).collect();
+    // A sample larger than one binding is split along its positions.
+    let split = match fit {
+        0 => Some(positions_per_window(limits, logits, target, probs, &shape)?),
+        _ => None,
+    };
+    let tiling = |entry, passes| match split {
+        Some(positions) => {
+            let (lanes, cost) = row_work(entry, classes, passes);
+            let bytes = classes as u64 * 4;
+            Tiling::new(limits, rows as u64, lanes, cost, bytes, positions as u64)
+        }
+        None => row_tiling(limits, entry, &shape, passes, fit),
+    };
+    let main_tiling = tiling(entry, passes);
+    let den_tiling =
+        (grad_scale == GradScale::FromBuffer).then(|| tiling(ClassEntry::CeDenominator, 1));
+    let windows = match split {
+        Some(positions) => position_windows(&shape, positions),
+        None => {
+            let tilings: Vec<Tiling> = [Some(main_tiling), den_tiling]
+                .into_iter()
+                .flatten()
+                .collect();
+            sample_chunks(limits, logits, &shape, &tilings)?
+                .into_iter()
+                .map(|(first, len)| Window::Samples { first, len })
+                .collect()
+        }
+    };
+    let window_rows: Vec<usize> = windows.iter().map(|w| w.rows(inner).1).collect();
     let denominator = den_tiling.map(|tiling| {
         let entry = ClassEntry::CeDenominator;
         let work = row_work(entry, classes, 1);
-        Pass::new(limits, entry, base, tiling, work, &chunk_rows)
+        Pass::new(limits, entry, base, tiling, work, &window_rows)
     });
     let mut main = Pass::new(
         limits,
@@ -539,7 +647,7 @@ pub(crate) fn plan(
         base,
         main_tiling,
         row_work(entry, classes, passes),
-        &chunk_rows,
+        &window_rows,
     );
     // One tile in all: its workgroup writes the result itself, no second pass.
     let one_tile = main.tiles == 1 && reduction != Reduction::None;
@@ -557,7 +665,7 @@ pub(crate) fn plan(
             grad: grad_scale,
         },
         probs,
-        chunks,
+        windows,
         denominator,
         main,
         finalize: match reduction {
@@ -616,18 +724,18 @@ impl StatusCheck for LabelCheck {
 /// The bindings every pass of a call shares: class weights, and labels with their status.
 struct Shared<'t> {
     weight: Option<&'t Tensor>,
-    labels: Option<(&'t Tensor, &'t Tensor)>,
+    status: Option<&'t Tensor>,
 }
 
 impl<'t> Shared<'t> {
-    /// For the chunk of `len` samples from `first`, `row_unit` labels a sample.
-    fn bindings(&self, row_unit: usize, first: usize, len: usize) -> Vec<(BindingDecl, Slot<'t>)> {
+    /// With a window's `labels`.
+    fn bindings(&self, labels: Option<Slot<'t>>) -> Vec<(BindingDecl, Slot<'t>)> {
         let mut b = Vec::new();
         if let Some(w) = self.weight {
             b.push((CLASS_WEIGHT, w.whole()));
         }
-        if let Some((labels, status)) = self.labels {
-            b.push((LABELS, span(labels, row_unit, first, len)));
+        if let (Some(labels), Some(status)) = (labels, self.status) {
+            b.push((LABELS, labels));
             b.push((STATUS, status.whole()));
         }
         b
@@ -639,25 +747,173 @@ fn span(t: &Tensor, unit: usize, first: usize, len: usize) -> Slot<'_> {
     t.slot(first * unit, len * unit)
 }
 
+/// The tensors of one call: logits, labels or probability targets, and where there are, the
+/// per-row losses and the gradient the kernels write (f32).
+struct CallTensors<'t> {
+    logits: &'t Tensor,
+    target: &'t Tensor,
+    out: Option<&'t Tensor>,
+    grad: Option<&'t Tensor>,
+}
+
+/// Scratch for windows of positions ([`Window::Positions`]): a window's logits, probability
+/// targets or labels gathered, its per-row losses and f32 gradient before they are copied
+/// back. Each window overwrites the last; the encoder keeps the copies and passes in order.
+struct Gathered {
+    logits: Tensor,
+    targets: Option<Tensor>,
+    labels: Option<Tensor>,
+    out: Option<Tensor>,
+    grad: Option<Tensor>,
+}
+
+impl Gathered {
+    fn alloc(t: &CallTensors, probs: bool, classes: usize, positions: usize) -> Result<Gathered> {
+        let dev = t.logits.device();
+        let values = [classes * positions];
+        let scratch = |on: bool, shape: &[usize], dtype: DType, what| {
+            on.then(|| Tensor::alloc(dev, shape, dtype, what))
+                .transpose()
+        };
+        Ok(Gathered {
+            logits: Tensor::alloc(dev, &values, t.logits.dtype(), "gathered logits")?,
+            targets: scratch(probs, &values, t.target.dtype(), "gathered targets")?,
+            labels: scratch(!probs, &[positions], t.target.dtype(), "gathered labels")?,
+            out: scratch(t.out.is_some(), &[positions], DType::F32, "gathered losses")?,
+            grad: scratch(t.grad.is_some(), &values, DType::F32, "gathered gradient")?,
+        })
+    }
+}
+
+/// What one window binds: ranges of the call's tensors, or the gathered scratch.
+struct WindowSlots<'t> {
+    logits: Slot<'t>,
+    labels: Option<Slot<'t>>,
+    targets: Option<Slot<'t>>,
+    out: Option<Slot<'t>>,
+    grad: Option<Slot<'t>>,
+}
+
 impl ClassPlan {
-    /// The uniform of `pass` over the chunk of `len` samples from `first` (on a tile start):
-    /// its tiles' partial sums go to the slots from `first`'s tile on.
-    fn params(&self, pass: &Pass, first: usize, len: usize) -> ClassParams {
+    /// The uniform of `pass` over `window`, whose tiles' partial sums go to the slots from
+    /// `partial_base` on.
+    fn params(&self, pass: &Pass, window: Window, partial_base: u64) -> ClassParams {
         let s = &self.shape;
-        let span = pass.tiling.span;
+        let (first_row, rows) = window.rows(s.inner);
+        // Gathered positions lie `len` apart, one sample's classes.
+        let inner = match window {
+            Window::Samples { .. } => s.inner,
+            Window::Positions { len, .. } => len,
+        };
         ClassParams {
-            rows: (len * s.inner) as u32,
+            rows: rows as u32,
             classes: s.classes as u32,
-            inner: s.inner as u32,
+            inner: inner as u32,
             ignore_index: self.ignore_index,
             smoothing: self.smoothing,
             grad_scale: self.grad_scale,
-            partial_base: ((first * s.inner) as u64 / span) as u32,
+            partial_base: partial_base as u32,
             partial_count: pass.partials,
-            row_offset: (first * s.inner) as u32,
-            span: span as u32,
-            tiles: pass.tiling.tiles((len * s.inner) as u64) as u32,
+            row_offset: first_row as u32,
+            span: pass.tiling.span as u32,
+            tiles: pass.tiling.tiles(rows as u64) as u32,
             divisor: self.divisor,
+        }
+    }
+
+    /// Each window with its uniform for `pass` and workgroups: tiles are numbered on from
+    /// window to window.
+    fn windows<'p>(
+        &'p self,
+        pass: &'p Pass,
+    ) -> impl Iterator<Item = (Window, ClassParams, u32)> + 'p {
+        let mut base = 0;
+        self.windows
+            .iter()
+            .zip(&pass.groups)
+            .map(move |(&window, &groups)| {
+                let params = self.params(pass, window, base);
+                base += u64::from(params.tiles);
+                (window, params, groups)
+            })
+    }
+
+    /// What `window` binds: where its samples lie, or its positions gathered into
+    /// `gathered` by copies recorded here (only the labels where `labels_only`).
+    fn window_slots<'t>(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        window: Window,
+        t: &CallTensors<'t>,
+        gathered: Option<&'t Gathered>,
+        labels_only: bool,
+    ) -> Result<WindowSlots<'t>> {
+        let (classes, inner) = (self.shape.classes, self.shape.inner);
+        let values = classes * inner;
+        let (first_row, rows) = window.rows(inner);
+        let (g, sample, first) = match (window, gathered) {
+            (Window::Samples { first, len }, _) => {
+                return Ok(WindowSlots {
+                    logits: span(t.logits, values, first, len),
+                    labels: (!self.probs).then(|| span(t.target, inner, first, len)),
+                    targets: self.probs.then(|| span(t.target, values, first, len)),
+                    out: t.out.map(|o| span(o, inner, first, len)),
+                    grad: t.grad.map(|g| span(g, values, first, len)),
+                });
+            }
+            (Window::Positions { sample, first, .. }, Some(g)) => (g, sample, first),
+            (Window::Positions { .. }, None) => {
+                return Err(Error::Gpu(
+                    "internal error: a window of positions without scratch".into(),
+                ));
+            }
+        };
+        let at = |c: usize| self.class_start(sample, first, c);
+        if !labels_only {
+            for c in 0..classes {
+                rec.copy(t.logits.range(at(c), rows), g.logits.range(c * rows, rows));
+                if let Some(targets) = &g.targets {
+                    rec.copy(t.target.range(at(c), rows), targets.range(c * rows, rows));
+                }
+            }
+        }
+        if let Some(labels) = &g.labels {
+            rec.copy(t.target.range(first_row, rows), labels.range(0, rows));
+        }
+        Ok(WindowSlots {
+            logits: g.logits.slot(0, classes * rows),
+            labels: g.labels.as_ref().map(|l| l.slot(0, rows)),
+            targets: g.targets.as_ref().map(|x| x.slot(0, classes * rows)),
+            out: g.out.as_ref().map(|o| o.slot(0, rows)),
+            grad: g.grad.as_ref().map(|x| x.slot(0, classes * rows)),
+        })
+    }
+
+    /// The element of class `c` of `sample` at position `first`.
+    fn class_start(&self, sample: usize, first: usize, c: usize) -> usize {
+        (sample * self.shape.classes + c) * self.shape.inner + first
+    }
+
+    /// Copies a window of positions' per-row losses and gradient back where they belong.
+    fn scatter(
+        &self,
+        rec: &mut Recorder<'_, '_>,
+        window: Window,
+        t: &CallTensors,
+        g: Option<&Gathered>,
+    ) {
+        let (Window::Positions { sample, first, .. }, Some(g)) = (window, g) else {
+            return;
+        };
+        let (first_row, rows) = window.rows(self.shape.inner);
+        if let (Some(out), Some(from)) = (t.out, &g.out) {
+            rec.copy(from.range(0, rows), out.range(first_row, rows));
+        }
+        if let (Some(grad), Some(from)) = (t.grad, &g.grad) {
+            for c in 0..self.shape.classes {
+                let to = self.class_start(sample, first, c);
+                rec.copy(from.range(c * rows, rows), grad.range(to, rows));
+            }
         }
     }
 
@@ -667,15 +923,18 @@ impl ClassPlan {
         &self,
         rec: &mut Recorder<'_, '_>,
         pass: &Pass,
-        shared: &dyn Fn(usize, usize) -> Vec<(BindingDecl, Slot<'t>)>,
+        shared: &Shared<'t>,
+        t: &CallTensors<'t>,
+        gathered: Option<&'t Gathered>,
     ) -> Result<Tensor> {
         let total = pass.partials;
         let partials = rec.scratch(&vec![0f32; total as usize]);
-        for (&(first, len), &g) in self.chunks.iter().zip(&pass.groups) {
-            let p = rec.uniform(&self.params(pass, first, len));
+        for (window, params, groups) in self.windows(pass) {
+            let slots = self.window_slots(rec, window, t, gathered, true)?;
+            let p = rec.uniform(&params);
             let mut bindings = vec![(PARAMS, (&p).into()), (PARTIALS, (&partials).into())];
-            bindings.extend(shared(first, len));
-            rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, g)?;
+            bindings.extend(shared.bindings(slots.labels));
+            rec.dispatch(self.kernel, pass.entry, pass.overrides, &bindings, groups)?;
         }
         finalize::record(rec, (&partials).into(), total, Denominator::Fixed(1.0))
     }
@@ -694,7 +953,6 @@ impl ClassPlan {
         let dev = rec.device();
         check::same_device(dev, [logits, target].into_iter().chain(call.weight))?;
         let s = &self.shape;
-        let (row_unit, logit_unit) = (s.inner, s.classes * s.inner);
         let out = match self.kernel.out {
             true => Some(Tensor::alloc(dev, &s.row_shape, DType::F32, "loss")?),
             false => None,
@@ -707,8 +965,22 @@ impl ClassPlan {
             }
             _ => None,
         };
-        let kernel_grad = f32_grad.as_ref().or(grad);
-        if let (ClassEntry::NllRows, Some(g)) = (self.main.entry, kernel_grad) {
+        let tensors = CallTensors {
+            logits,
+            target,
+            out: out.as_ref(),
+            grad: f32_grad.as_ref().or(grad),
+        };
+        let positions = self.windows.iter().map(|w| match *w {
+            Window::Positions { len, .. } => len,
+            Window::Samples { .. } => 0,
+        });
+        let gathered = match positions.max().unwrap_or(0) {
+            0 => None,
+            positions => Some(Gathered::alloc(&tensors, self.probs, s.classes, positions)?),
+        };
+        let nll = self.main.entry == ClassEntry::NllRows;
+        if let (true, Some(g), None) = (nll, tensors.grad, &gathered) {
             // NLL sets only the label's element of a row's gradient.
             rec.clear(g.whole());
         }
@@ -720,15 +992,14 @@ impl ClassPlan {
             }
             true => None,
         };
-        let shared = |first: usize, len: usize| {
-            Shared {
-                weight: call.weight,
-                labels: status.as_ref().map(|st| (target, st)),
-            }
-            .bindings(row_unit, first, len)
+        let shared = Shared {
+            weight: call.weight,
+            status: status.as_ref(),
         };
         let scale_in = match &self.denominator {
-            Some(pass) => Some(self.record_denominator(rec, pass, &shared)?),
+            Some(pass) => {
+                Some(self.record_denominator(rec, pass, &shared, &tensors, gathered.as_ref())?)
+            }
             None => None,
         };
         let total = self.main.partials;
@@ -745,22 +1016,24 @@ impl ClassPlan {
                 (&scratch).into()
             }
         };
-        for (&(first, len), &g) in self.chunks.iter().zip(&self.main.groups) {
-            let p = rec.uniform(&self.params(&self.main, first, len));
+        for (window, params, groups) in self.windows(&self.main) {
+            let slots = self.window_slots(rec, window, &tensors, gathered.as_ref(), false)?;
+            if let (true, Some(grad), Some(_)) = (nll, slots.grad, &gathered) {
+                // The gathered gradient still holds the last window's.
+                rec.clear(grad);
+            }
+            let p = rec.uniform(&params);
             let mut bindings = vec![
                 (PARAMS, (&p).into()),
-                (LOGITS, span(logits, logit_unit, first, len)),
+                (LOGITS, slots.logits),
                 (PARTIALS, partials),
             ];
-            bindings.extend(shared(first, len));
+            bindings.extend(shared.bindings(slots.labels));
             let optional = [
                 (SCALE_IN, scale_in.as_ref().map(Tensor::whole)),
-                (OUT, out.as_ref().map(|t| span(t, row_unit, first, len))),
-                (GRAD, kernel_grad.map(|t| span(t, logit_unit, first, len))),
-                (
-                    TARGETS,
-                    self.probs.then(|| span(target, logit_unit, first, len)),
-                ),
+                (OUT, slots.out),
+                (GRAD, slots.grad),
+                (TARGETS, slots.targets),
             ];
             bindings.extend(optional.into_iter().filter_map(|(d, s)| Some((d, s?))));
             rec.dispatch(
@@ -768,8 +1041,9 @@ impl ClassPlan {
                 self.main.entry,
                 self.main.overrides,
                 &bindings,
-                g,
+                groups,
             )?;
+            self.scatter(rec, window, &tensors, gathered.as_ref());
         }
         let loss = match (&out, &result) {
             (Some(t), _) | (None, Some(t)) => t.clone(),

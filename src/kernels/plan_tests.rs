@@ -4,7 +4,7 @@ use crate::dtype::DType;
 use crate::error::Error;
 use crate::gpu::{DeviceType, Grid, Limits};
 use crate::kernels::check::Meta;
-use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind};
+use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind, Window};
 use crate::kernels::ctc::{self, CtcCall, CtcMetas};
 use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 use crate::kernels::finalize::Denominator;
@@ -150,7 +150,7 @@ fn class_rows_are_chunked_by_whole_samples() {
     };
     let plan = class_rows::plan(&limits, &ce(Reduction::Sum), logits, labels, false).unwrap();
     assert_eq!(plan.main.tiling.span, 16);
-    assert_eq!(plan.chunks, vec![(0, 4), (4, 4)]);
+    assert_eq!(plan.windows, samples(&[(0, 4), (4, 4)]));
     assert_eq!(plan.shape.rows, 32);
 }
 
@@ -161,7 +161,7 @@ fn half_logits_start_chunks_where_every_binding_is_aligned() {
     let logits = meta(&[400, 3], DType::F16);
     let labels = meta(&[400], DType::U32);
     let plan = class_rows::plan(&cpu(3936), &ce(Reduction::Sum), logits, labels, true).unwrap();
-    assert_eq!(plan.chunks, vec![(0, 256), (256, 144)]);
+    assert_eq!(plan.windows, samples(&[(0, 256), (256, 144)]));
 }
 
 #[test]
@@ -171,17 +171,67 @@ fn one_sample_that_fits_a_binding_is_one_chunk() {
         let labels: Vec<usize> = [&shape[..1], &shape[2..]].concat();
         let (logits, labels) = (meta(shape, DType::F32), meta(&labels, DType::U32));
         class_rows::plan(&cpu(1 << 27), &ce(Reduction::Mean), logits, labels, true)
-            .map(|plan| plan.chunks)
+            .map(|plan| plan.windows)
     };
     // [1, 21, 512, 512] is 22 MB and [1, 5_000_000] 20 MB: one binding, whatever the
     // alignment in samples.
-    assert_eq!(chunks(&[1, 21, 512, 512]).unwrap(), vec![(0, 1)]);
-    assert_eq!(chunks(&[1, 5_000_000]).unwrap(), vec![(0, 1)]);
-    // A sample larger than a binding is refused, with its own size.
+    assert_eq!(chunks(&[1, 21, 512, 512]).unwrap(), samples(&[(0, 1)]));
+    assert_eq!(chunks(&[1, 5_000_000]).unwrap(), samples(&[(0, 1)]));
+    // A sample larger than a binding is split along its positions: 19 classes of
+    // 1024 x 2048 are 159 MB, 1,766,022 positions of them fit 128 MiB.
+    let windows = chunks(&[2, 19, 1024, 2048]).unwrap();
+    let (d, fit) = (1024 * 2048, 1_766_022);
+    let expected: Vec<Window> = (0..2)
+        .flat_map(|sample| {
+            [(0, fit), (fit, d - fit)].map(|(first, len)| Window::Positions { sample, first, len })
+        })
+        .collect();
+    assert_eq!(windows, expected);
+    // A row of classes larger than a binding cannot be split, and is refused with its size.
     match chunks(&[2, 40_000_000]) {
         Err(Error::TooLarge { bytes, .. }) => assert_eq!(bytes, 160_000_000),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn half_samples_split_into_an_even_number_of_positions() {
+    // Copies move 4-byte words: f16 [1, 3, 1001] under a 4000-byte limit (the f32 gradient
+    // holds 333 positions of 3 classes) takes windows of 332 positions, and an odd number of
+    // positions in a sample cannot be split.
+    let plan = |shape: &[usize], dtype| {
+        let labels: Vec<usize> = [&shape[..1], &shape[2..]].concat();
+        let (logits, labels) = (meta(shape, dtype), meta(&labels, DType::U32));
+        class_rows::plan(&cpu(4000), &ce(Reduction::Mean), logits, labels, true)
+            .map(|plan| plan.windows)
+    };
+    let lens = |w: Vec<Window>| -> Vec<usize> {
+        w.iter()
+            .map(|w| match *w {
+                Window::Positions { len, .. } => len,
+                Window::Samples { .. } => panic!("not split: {w:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(
+        lens(plan(&[1, 3, 1000], DType::F16).unwrap()),
+        [332, 332, 332, 4]
+    );
+    assert_eq!(
+        lens(plan(&[1, 3, 1001], DType::F32).unwrap()),
+        [333, 333, 333, 2]
+    );
+    assert!(matches!(
+        plan(&[1, 3, 1001], DType::F16),
+        Err(Error::TooLarge { bytes: 12_012, .. })
+    ));
+}
+
+fn samples(chunks: &[(usize, usize)]) -> Vec<Window> {
+    chunks
+        .iter()
+        .map(|&(first, len)| Window::Samples { first, len })
+        .collect()
 }
 
 #[test]
