@@ -147,18 +147,29 @@ fn bad_label_in_a_later_chunk_is_reported_with_its_global_index() {
     let (rows, classes) = (1_000, 100);
     let mut y = vec![1u32; rows];
     y[777] = 100;
-    let logits = on(&small, &vec![0.0; rows * classes], &[rows, classes]);
-    let labels = Tensor::from_slice(&small, &y, &[rows]).unwrap();
+    assert_label_reported(&small, &[rows, classes], &y, 777);
+}
+
+/// Cross-entropy of zero logits of `shape` (classes second) on `labels`, one of which (at
+/// `index`, flat) is the number of classes: the read reports that label at that index.
+fn assert_label_reported(dev: &Device, shape: &[usize], labels: &[u32], index: u64) {
+    let logits = on(dev, &vec![0.0; shape.iter().product()], shape);
+    let label_shape: Vec<usize> = [shape[0]]
+        .into_iter()
+        .chain(shape[2..].iter().copied())
+        .collect();
+    let labels = Tensor::from_slice(dev, labels, &label_shape).unwrap();
     let err = cross_entropy(&logits, &labels, Reduction::Mean)
         .unwrap()
         .to_vec::<f32>()
         .unwrap_err();
+    let classes = shape[1] as u32;
     assert_eq!(
         err,
         Error::LabelOutOfRange {
-            index: 777,
-            label: 100,
-            classes: 100
+            index,
+            label: classes.into(),
+            classes
         }
     );
 }
@@ -236,20 +247,7 @@ fn a_bad_label_in_a_split_sample_is_reported_with_its_global_index() {
     let (n, c, d) = (2, 30, 100); // 34 positions of a sample to a window
     let mut y = vec![2u32; n * d];
     y[100 + 77] = 30;
-    let logits = on(&small, &vec![0.0; n * c * d], &[n, c, d]);
-    let labels = Tensor::from_slice(&small, &y, &[n, d]).unwrap();
-    let err = cross_entropy(&logits, &labels, Reduction::Mean)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap_err();
-    assert_eq!(
-        err,
-        Error::LabelOutOfRange {
-            index: 177,
-            label: 30,
-            classes: 30
-        }
-    );
+    assert_label_reported(&small, &[n, c, d], &y, 177);
 }
 
 #[test]
