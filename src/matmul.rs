@@ -129,6 +129,7 @@ impl Matmul {
             },
             c: View::rows(0, n),
             accumulate: false,
+            skip_zero: false,
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::kernels::ctc::Ctc;
 use crate::kernels::elementwise::Elementwise;
 use crate::kernels::finalize::Finalize;
 use crate::kernels::linear_ce::LinearCe;
+use crate::kernels::linear_ce_tiles::LceTiles;
 use crate::kernels::matmul::MatmulTiles;
 use crate::kernels::row_pairs::RowPairs;
 
@@ -55,6 +56,7 @@ pub fn variants() -> Vec<ShaderVariant> {
     all.extend(family(Ctc::all()));
     all.extend(family(MatmulTiles::all()));
     all.extend(family(LinearCe::all()));
+    all.extend(family(LceTiles::all()));
     all.extend(family(RowPairs::all()));
     all
 }

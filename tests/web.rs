@@ -627,21 +627,26 @@ mod bodies {
                         }
                     }
                 }
-                let (loss, grads) = LinearCrossEntropyLoss::new()
+                let module = LinearCrossEntropyLoss::new()
                     .reduction(reduction)
                     .bias(bias.clone())
                     .label_smoothing(eps as f32)
                     .softcap(cap as f32)
-                    .z_loss(zl as f32)
+                    .z_loss(zl as f32);
+                let (loss, grads) = module
                     .forward_with_grad(&hidden, &w, &labels_t)
                     .expect("recorded");
+                // The loss alone comes from tiles folded on chip, another kernel.
+                let alone = module.forward(&hidden, &w, &labels_t).expect("recorded");
                 // The loss in f32 from half inputs; the gradients rounded to `dtype`.
-                let got = read(&loss).await;
-                for (g, w) in got.iter().zip(&want) {
-                    assert!(
-                        (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-                        "linear CE loss {g} vs {w}"
-                    );
+                for loss in [&loss, &alone] {
+                    let got = read(loss).await;
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(
+                            (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                            "linear CE loss {g} vs {w}"
+                        );
+                    }
                 }
                 assert_close(&read(&grads.hidden).await, &dh, dtype, "linear CE d hidden");
                 assert_close(
@@ -654,7 +659,9 @@ mod bodies {
                 assert_close(&db_got, &db, dtype, "linear CE d bias");
             }
         }
-        say!("linear cross-entropy: every dtype and reduction against f64");
+        say!(
+            "linear cross-entropy (loss alone, and with gradients): every dtype and reduction against f64"
+        );
     }
 
     pub async fn row_wise_losses_match_closed_forms() {

@@ -4,11 +4,10 @@
 // `lce_count` counts the rows that count (labels not `ignore_index`) for the mean, and flags
 // the first label outside 0..classes in `status` (as cross-entropy does). `lce_rows` takes one
 // row per workgroup: adds the bias and applies the softcap `c · tanh(z / c)` in place, then
-// finds the row's log-sum-exp and loss
-//     lse - (1 - ε) z_y - ε mean(z) + z_loss · lse²   (each term relative to the row's max)
-// and, with `grad`, overwrites the row with the gradient in the pre-softcap logits
+// finds the row's log-sum-exp and loss (`row_loss`, `linear_ce_math.wgsl`) and, with `grad`, overwrites the row with the gradient in the pre-softcap logits
 //     (softmax · (1 + 2 z_loss lse) - (1 - ε) onehot(y) - ε / classes) · scale · (1 - (z / c)²),
-// 0 for a row that does not count. `scale` is 1 / (rows that count) for a mean, else 1.
+// 0 for a row that does not count. `scale` is 1 / (rows that count) for a mean, else 1. With
+// the gradient filter on, entries of magnitude below `filter_eps · scale` are written as 0.
 
 struct LceParams {
     rows: u32,
@@ -24,6 +23,7 @@ struct LceParams {
     mean: u32,
     counts: u32,
     neg_inf: f32,
+    filter_eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: LceParams;
@@ -32,40 +32,6 @@ struct LceParams {
 @group(0) @binding(3) var<storage, read_write> losses: array<f32>;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> count: array<f32>;
-
-// The class of a row of the call; -1 when ignored, -2 when out of range.
-fn target_of(row: u32) -> i32 {
-    let raw = labels[row];
-    if params.has_ignore != 0u && bitcast<i32>(raw) == params.ignore_index {
-        return -1;
-    }
-    // A negative i32 label reads as a u32 of at least 2^31, so one test covers both ends.
-    if raw >= params.classes {
-        return -2;
-    }
-    return i32(raw);
-}
-
-// tanh, accurate near 0 (where 1 - e^{-2|x|} cancels) and finite at ±inf.
-fn tanh_of(x: f32) -> f32 {
-    let a = abs(x);
-    var t: f32;
-    if a < 0.125 {
-        let x2 = a * a;
-        t = a * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
-    } else {
-        let e = exp(-2.0 * a);
-        t = (1.0 - e) / (1.0 + e);
-    }
-    return select(t, -t, x < 0.0);
-}
-
-fn capped(z: f32) -> f32 {
-    if params.softcap == 0.0 {
-        return z;
-    }
-    return params.softcap * tanh_of(z / params.softcap);
-}
 
 @compute @workgroup_size(WG)
 fn lce_count(ids: Ids) {
@@ -117,9 +83,7 @@ fn lce_rows(ids: Ids, group: Group) {
     if ids.lid == 0u {
         var loss = 0.0;
         if t >= 0 {
-            let zt = logits[base + u32(t)];
-            loss = log_s - (1.0 - eps) * (zt - mx) - eps * (sums.y / classes)
-                + params.z_loss * lse * lse;
+            loss = row_loss(mx, log_s, logits[base + u32(t)], sums.y);
         }
         losses[row] = loss;
         if params.counts != 0u {
@@ -141,6 +105,9 @@ fn lce_rows(ids: Ids, group: Group) {
             let tz = z / params.softcap;
             g *= 1.0 - tz * tz;
         }
-        logits[base + c] = select(0.0, g, t >= 0);
+        // The gradient filter: an entry below filter_eps (before the scale) is 0, and the
+        // products skip slices of zeros.
+        let negligible = abs(g) < params.filter_eps * scale;
+        logits[base + c] = select(0.0, g, t >= 0 && !negligible);
     }
 }

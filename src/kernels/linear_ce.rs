@@ -1,7 +1,9 @@
 //! `linear_ce.wgsl`: cross-entropy of `hidden · classifierᵀ (+ bias)` without the whole
-//! batch's logits. The tokens go in chunks whose f32 logits fit a fixed scratch (32 MiB);
-//! per chunk: the logits by [`matmul`](crate::kernels::matmul), the rows' losses and, in
-//! place, their gradient, then `d hidden` of the chunk's rows (`G · classifier`) and
+//! batch's logits. The loss alone comes from
+//! [`linear_ce_tiles`](crate::kernels::linear_ce_tiles), whose logits stay in registers, where
+//! its plan fits. With the gradients (or without, past that), the tokens go in chunks whose f32 logits fit a fixed scratch (32 MiB); per
+//! chunk: the logits by [`matmul`](crate::kernels::matmul), the rows' losses and, in place,
+//! their gradient, then `d hidden` of the chunk's rows (`G · classifier`) and
 //! `d classifier += Gᵀ · hidden` (chunks add up in order: the same bits every run).
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use crate::kernels::check::{self, Meta};
 use crate::kernels::class_rows::LabelCheck;
 use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
+use crate::kernels::linear_ce_tiles::{LceTiles, TilesCall, TilesPlan};
 use crate::kernels::matmul::{self, Operand, Product, View};
 use crate::kernels::plan::{MAX_LOOP, WG};
 use crate::kernels::wgsl::{self, Part, Precision};
@@ -56,6 +59,7 @@ uniform! {
         mean: u32,
         counts: u32,
         neg_inf: f32,
+        filter_eps: f32,
     }
 }
 
@@ -101,6 +105,7 @@ impl Kernel for LinearCe {
             Some(p) => wgsl::named(p.scalar_input(), "bias", BIAS.binding),
             None => wgsl::whole(wgsl::BIAS_NONE),
         });
+        parts.push(wgsl::whole(wgsl::LINEAR_CE_MATH));
         parts.push(wgsl::whole(wgsl::LINEAR_CE));
         if self.bias.is_some() {
             parts.push(wgsl::whole(wgsl::LINEAR_CE_BIAS));
@@ -141,6 +146,8 @@ pub(crate) struct LinearCeCall {
     pub smoothing: f32,
     pub softcap: Option<f32>,
     pub z_loss: f32,
+    /// Gradient entries below this (before the mean's scale) count as 0; 0 is off.
+    pub filter_eps: f32,
 }
 
 /// The most bytes of logits one chunk of tokens holds.
@@ -155,6 +162,10 @@ pub(crate) struct LinearCePlan {
     pub vocab: usize,
     /// Tokens per chunk.
     pub chunk_rows: usize,
+    /// The loss alone, where a tile of the classifier fits a binding.
+    pub tiles: Option<TilesPlan>,
+    /// The gradient filter is on: its products skip the zeros it writes.
+    filter: bool,
     has_ignore: bool,
     hidden_elem: u64,
     classifier_elem: u64,
@@ -215,14 +226,11 @@ fn check_options(op: &str, call: &LinearCeCall) -> Result<()> {
             "be finite and above 0",
         )?;
     }
-    let z = call.z_loss;
-    check::option(
-        op,
-        "z_loss",
-        z,
-        z.is_finite() && z >= 0.0,
-        "be finite and at least 0",
-    )
+    for (name, v) in [("z_loss", call.z_loss), ("filter_eps", call.filter_eps)] {
+        let ok = v.is_finite() && v >= 0.0;
+        check::option(op, name, v, ok, "be finite and at least 0")?;
+    }
+    Ok(())
 }
 
 /// Checks shapes, element types and options, and sizes the chunks.
@@ -304,12 +312,20 @@ pub(crate) fn plan(
     if chunk_rows >= 64 {
         chunk_rows -= chunk_rows % 64;
     }
+    let tiles = LceTiles {
+        hidden: hidden_p,
+        classifier: classifier_p,
+        bias: bias_p,
+    };
+    let elems = (hidden_p.elem(), classifier_p.elem());
     Ok(LinearCePlan {
         kernel: LinearCe { bias: bias_p },
         tokens,
         hidden: h,
         vocab,
         chunk_rows,
+        tiles: TilesPlan::new(limits, tiles, (tokens, h, vocab), elems),
+        filter: call.filter_eps > 0.0,
         has_ignore: labels.dtype == DType::I32 || call.ignore_index >= 0,
         hidden_elem: hidden_p.elem(),
         classifier_elem: classifier_p.elem(),
@@ -332,6 +348,7 @@ impl LinearCePlan {
             mean: u32::from(call.reduction == Reduction::Mean),
             counts: u32::from(call.reduction != Reduction::None),
             neg_inf: f32::NEG_INFINITY,
+            filter_eps: call.filter_eps,
         }
     }
 
@@ -351,6 +368,7 @@ impl LinearCePlan {
             },
             c: View::rows(0, self.vocab),
             accumulate: false,
+            skip_zero: false,
         }
     }
 
@@ -370,6 +388,7 @@ impl LinearCePlan {
             },
             c: View::rows(first * self.hidden, self.hidden),
             accumulate: false,
+            skip_zero: self.filter,
         }
     }
 
@@ -389,6 +408,7 @@ impl LinearCePlan {
             },
             c: View::rows(0, self.hidden),
             accumulate: true,
+            skip_zero: self.filter,
         }
     }
 
@@ -449,7 +469,6 @@ impl LinearCePlan {
             Reduction::None => scratch(&[self.tokens], "loss")?,
             _ => scratch(&[2 * self.tokens], "row losses")?,
         };
-        let logits = scratch(&[self.chunk_rows, self.vocab], "chunk logits")?;
         // The f32 sums of the gradients: the gradients themselves where they are f32.
         let f32_sum = |g: &Tensor, what| match g.dtype() {
             DType::F32 => Ok(None),
@@ -496,8 +515,33 @@ impl LinearCePlan {
             ],
             1,
         )?;
-        for (first, rows) in self.chunks() {
-            matmul::record(rec, &self.logits(first, rows), hidden, classifier, &logits)?;
+        let tiles = self.tiles.as_ref().filter(|_| grads.is_none());
+        if let Some(tiles) = tiles {
+            let tiles_call = TilesCall {
+                ignore_index: call.ignore_index,
+                has_ignore: self.has_ignore,
+                smoothing: call.smoothing,
+                softcap: call.softcap.unwrap_or(0.0),
+                z_loss: call.z_loss,
+                counts: call.reduction != Reduction::None,
+            };
+            tiles.record(
+                rec,
+                &tiles_call,
+                (hidden, classifier, labels, bias),
+                &losses,
+            )?;
+        }
+        // Otherwise the chunks of stored logits.
+        let logits = match tiles {
+            None => Some(scratch(&[self.chunk_rows, self.vocab], "chunk logits")?),
+            Some(_) => None,
+        };
+        let chunks = logits
+            .iter()
+            .flat_map(|l| self.chunks().map(move |chunk| (l, chunk)));
+        for (logits, (first, rows)) in chunks {
+            matmul::record(rec, &self.logits(first, rows), hidden, classifier, logits)?;
             let p = params(rec, first, rows);
             let mut bindings = vec![
                 (PARAMS, (&p).into()),
@@ -531,8 +575,8 @@ impl LinearCePlan {
                     self.vocab.div_ceil(WG as usize) as u32,
                 )?;
             }
-            matmul::record(rec, &self.hidden_grad(first, rows), &logits, classifier, dh)?;
-            matmul::record(rec, &self.classifier_grad(first, rows), &logits, hidden, dw)?;
+            matmul::record(rec, &self.hidden_grad(first, rows), logits, classifier, dh)?;
+            matmul::record(rec, &self.classifier_grad(first, rows), logits, hidden, dw)?;
         }
         if let (Some(g), Some((h, c, b))) = (grads, &sums) {
             let rounded = [(h, Some(g.hidden)), (c, Some(g.classifier)), (b, g.bias)];

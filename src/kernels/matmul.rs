@@ -1,6 +1,6 @@
-//! `matmul.wgsl`: a tiled matrix product `c (+)= a · b` in f32, for operands stored either
-//! way round in f32, f16 or bf16, split into blocks whose operands fit one storage binding
-//! each and whose k-range fits Mesa's loop budget.
+//! `matmul.wgsl` (its tiles from `matmul_tile.wgsl`): a tiled matrix product `c (+)= a · b`
+//! in f32, for operands stored either way round in f32, f16 or bf16, split into blocks whose
+//! operands fit one storage binding each and whose k-range fits Mesa's loop budget.
 
 use crate::error::{Error, Result};
 use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, entry_points, overrides, uniform};
@@ -42,6 +42,7 @@ uniform! {
         tiles_n: u32,
         tile_base: u32,
         accumulate: u32,
+        skip_zero: u32,
     }
 }
 
@@ -53,7 +54,7 @@ const C: BindingDecl = BindingDecl::read_write(3, "c");
 /// Output rows and columns of one workgroup's tile: `TILE` in `matmul.wgsl`.
 const TILE: usize = 64;
 
-/// The longest k-range of one dispatch: 21 loop iterations per 16 of k keep an invocation
+/// The longest k-range of one dispatch: 25 loop iterations per 16 of k keep an invocation
 /// under [`MAX_LOOP`](crate::kernels::plan::MAX_LOOP).
 pub(crate) const MAX_K: usize = 16_384;
 
@@ -86,6 +87,7 @@ impl Kernel for MatmulTiles {
         vec![
             wgsl::named(self.a.scalar_input(), "a", A.binding),
             wgsl::named(self.b.scalar_input(), "b", B.binding),
+            wgsl::whole(wgsl::MATMUL_TILE),
             wgsl::whole(wgsl::MATMUL),
         ]
     }
@@ -150,6 +152,8 @@ pub(crate) struct Product {
     pub c: View,
     /// Add to `c` rather than overwrite it.
     pub accumulate: bool,
+    /// Skip each step of 16 along k whose slice of `a` (a tile's rows) is all 0.
+    pub skip_zero: bool,
 }
 
 /// The elements `first .. first + len` of a tensor one dispatch binds.
@@ -177,7 +181,7 @@ impl PartialEq for MatmulParams {
 
 /// The window of `span` elements from element `first`, started at a binding offset the
 /// device accepts; returns it and where `first` lies in it.
-fn window(limits: &Limits, elem: u64, first: usize, span: u64) -> (Window, usize) {
+pub(crate) fn window(limits: &Limits, elem: u64, first: usize, span: u64) -> (Window, usize) {
     let align = limits.offset_alignment.max(elem);
     let start = ((first as u64 * elem) / align * align / elem) as usize;
     let len = (first - start) + span as usize;
@@ -264,6 +268,7 @@ pub(crate) fn plan(limits: &Limits, p: &Product) -> Result<Vec<MatmulDispatch>> 
                             tiles_n: tiles_n as u32,
                             tile_base: tile_base as u32,
                             accumulate: u32::from(p.accumulate || k0 > 0),
+                            skip_zero: u32::from(p.skip_zero),
                         },
                         a,
                         b,

@@ -13,6 +13,7 @@ pub(crate) mod ctc;
 pub(crate) mod elementwise;
 pub(crate) mod finalize;
 pub(crate) mod linear_ce;
+pub(crate) mod linear_ce_tiles;
 pub(crate) mod matmul;
 pub(crate) mod plan;
 pub(crate) mod row_pairs;

@@ -8,8 +8,10 @@ use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind
 use crate::kernels::ctc::{self, CtcCall, CtcMetas};
 use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 use crate::kernels::finalize::Denominator;
-use crate::kernels::linear_ce::{self, LinearCeCall, LinearCeMetas};
+use crate::kernels::linear_ce::{self, LinearCeCall, LinearCeMetas, SCRATCH_BYTES};
+use crate::kernels::linear_ce_tiles::{LceTiles, TilesCall, TilesPlan};
 use crate::kernels::matmul::{self, MAX_K, Product};
+use crate::kernels::plan::MAX_LOOP;
 use crate::kernels::wgsl::Precision;
 use crate::reduction::Reduction;
 
@@ -332,6 +334,7 @@ fn linear_cross_entropy_chunks_tokens_and_splits_a_classifier_past_a_binding() {
         smoothing: 0.0,
         softcap: None,
         z_loss: 0.0,
+        filter_eps: 0.0,
     };
     // 8,192 tokens of a 128,256 x 4,096 bf16 classifier: 1 GB, eight times a 128 MiB binding.
     let limits = cpu(128 << 20);
@@ -374,6 +377,109 @@ fn linear_cross_entropy_chunks_tokens_and_splits_a_classifier_past_a_binding() {
     ));
 }
 
+/// The loss alone's plan for `[tokens, hidden] · [vocab, hidden]ᵀ` in `elem`-byte elements,
+/// checked: every invocation within the loop budget, every window in one aligned binding and
+/// holding what its dispatch reads, the bands covering the vocabulary once per row tile and
+/// chunk, the chunks covering the tokens. Returns the plan.
+fn check_tiles(limits: &Limits, (n, h, v): (usize, usize, usize), elem: u64) -> Option<TilesPlan> {
+    let p = if elem == 2 {
+        Precision::Bf16
+    } else {
+        Precision::F32
+    };
+    let kernel = LceTiles {
+        hidden: p,
+        classifier: p,
+        bias: None,
+    };
+    let plan = TilesPlan::new(limits, kernel, (n, h, v), (elem, elem))?;
+    let call = TilesCall {
+        ignore_index: -100,
+        has_ignore: true,
+        smoothing: 0.0,
+        softcap: 0.0,
+        z_loss: 0.0,
+        counts: true,
+    };
+    let loops = plan.band_tiles as u64 * (25 * h.div_ceil(16) as u64 + 1) + 8;
+    assert!(loops <= MAX_LOOP, "{loops} loops: {plan:?}");
+    let max = limits.max_binding;
+    assert!((plan.chunk_rows * plan.bands * 16) as u64 <= SCRATCH_BYTES.min(max));
+    let mut tokens = 0;
+    for (first, rows) in plan.chunks() {
+        assert_eq!(first, tokens);
+        tokens += rows;
+        let mut groups = 0;
+        let mut classes = 0;
+        let mut blocks = std::collections::BTreeSet::new();
+        for d in plan.dispatches(limits, &call, (first, rows)) {
+            let q = &d.params;
+            for (w, off, span) in [
+                (d.hidden, q.a_off, rows * h),
+                (d.classifier, q.b_off, q.n as usize * h),
+            ] {
+                assert!(w.len as u64 * elem <= max, "{w:?} past a binding");
+                assert_eq!(w.first as u64 * elem % limits.offset_alignment, 0);
+                assert!(off as usize + span <= w.len, "{w:?} misses what it reads");
+            }
+            assert_eq!(d.hidden.first + q.a_off as usize, first * h);
+            assert_eq!(
+                d.classifier.first + q.b_off as usize,
+                q.col_offset as usize * h
+            );
+            assert!(d.groups <= limits.max_workgroups);
+            assert_eq!(q.band_tiles as usize, plan.band_tiles);
+            groups += d.groups as usize;
+            if blocks.insert(q.band_base) {
+                classes += q.n as usize;
+                assert_eq!(
+                    q.col_offset as usize,
+                    q.band_base as usize * plan.band_tiles * 64
+                );
+            }
+        }
+        assert_eq!(classes, v);
+        assert_eq!(groups, rows.div_ceil(64) * plan.bands);
+    }
+    assert_eq!(tokens, n);
+    Some(plan)
+}
+
+#[test]
+fn the_loss_alone_folds_bands_of_tiles_within_the_loop_budget_and_a_binding() {
+    let limits = cpu(128 << 20);
+    // 8,192 tokens of a 128,256 x 4,096 bf16 classifier (1 GB): five tiles a band (the loop
+    // budget), blocks of the classifier's columns a binding holds.
+    let plan = check_tiles(&limits, (8192, 4096, 128_256), 2).unwrap();
+    assert_eq!(plan.band_tiles, 5);
+    assert!(plan.block_bands < plan.bands);
+    // The benchmark's shapes: sixteen tiles a band, about 2,048 workgroups.
+    let plan = check_tiles(&limits, (1024, 256, 128_256), 4).unwrap();
+    assert_eq!(
+        (plan.band_tiles, plan.bands, plan.chunk_rows),
+        (16, 126, 1024)
+    );
+    check_tiles(&limits, (4096, 256, 32_000), 4).unwrap();
+    // Odd sizes, and a tiny binding: a band of one tile, chunks of 64 tokens, many blocks.
+    check_tiles(&limits, (1, 1, 1), 4).unwrap();
+    check_tiles(&limits, (130, 17, 1000), 2).unwrap();
+    let plan = check_tiles(&cpu(16 << 10), (300, 40, 1000), 4).unwrap();
+    assert_eq!(
+        (plan.band_tiles, plan.block_bands, plan.chunk_rows),
+        (1, 1, 64)
+    );
+    // Past 65,535 workgroups a chunk takes several dispatches.
+    check_tiles(&limits, (1 << 20, 16, 300_000), 4).unwrap();
+    // A tile's loop past the budget, or a tile of the classifier past a binding: no plan (the
+    // call takes the chunked path).
+    assert!(check_tiles(&limits, (64, 30_000, 100), 4).is_none());
+    assert!(check_tiles(&limits, (64, 16_384, 100), 4).is_some());
+    assert!(check_tiles(&cpu(1 << 12), (64, 40, 100), 4).is_none());
+    // One tile a band (a hidden size of 16,384) over 2,796,202 classes: 43,691 bands, more
+    // than `lce_merge` may loop over.
+    assert!(check_tiles(&limits, (64, 16_384, 2_796_202), 4).is_none());
+}
+
 #[test]
 fn a_long_inner_dimension_is_added_up_in_blocks_the_loop_budget_allows() {
     let limits = cpu(1 << 27);
@@ -391,6 +497,7 @@ fn a_long_inner_dimension_is_added_up_in_blocks_the_loop_budget_allows() {
         },
         c: matmul::View::rows(0, 5),
         accumulate: false,
+        skip_zero: false,
     };
     let dispatches = matmul::plan(&limits, &p).unwrap();
     let ks: Vec<u32> = dispatches.iter().map(|d| d.params.k).collect();

@@ -12,8 +12,11 @@ use crate::tensor::Tensor;
 ///
 /// `hidden` `[N, H]`, `classifier` `[V, H]` (one row per class, as `nn.Linear.weight` or
 /// `lm_head.weight`), f32, f16 or bf16; `labels` `[N]`, `u32` or `i32`. The logits `[N, V]`
-/// never exist in full: tokens go in chunks whose f32 logits fit 32 MiB, so a call's working
-/// memory is that scratch and O(N) values, whatever the vocabulary. See
+/// are never written: tiles of them are made and folded into per-row statistics on chip, so
+/// the call's working memory is 16 bytes per token and band of tiles (2 MiB at 4,096 tokens
+/// and 32,000 classes, where the logits are 500 MiB). That holds for hidden sizes up to about
+/// 20,900 where 64 classifier rows fit one binding; past that the call takes the gradients'
+/// path of 32 MiB chunks of logits. See
 /// [`LinearCrossEntropyLoss`] for the options and the gradients.
 ///
 /// ```
@@ -67,12 +70,18 @@ pub struct LinearCrossEntropyGrads {
 /// [`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange) when the loss or a gradient is
 /// read. One call takes up to 8,388,608 tokens and 2,796,202 classes.
 ///
-/// How it computes: tokens go in chunks whose f32 logits fit a 32 MiB scratch (256 tokens at
-/// a vocabulary of 32,000, 64 at 128,256). Per chunk, a tiled matmul (64 × 64 tiles per
-/// workgroup, 4 × 4 per invocation, f32 accumulation) makes the logits; one workgroup per
-/// token finds its log-sum-exp and loss and overwrites its logits with their gradient; two
-/// more matmuls add `G · classifier` into `d hidden` and `Gᵀ · hidden` into `d classifier`, in
-/// chunk order (no atomics: the same bits every run).
+/// How it computes. The loss alone ([`forward`](Self::forward)), as Cut Cross-Entropy: each
+/// workgroup makes a band of 64 × 64 tiles of logits in registers (8 × 8 per invocation, f32
+/// accumulation) and folds each at once into its rows' running maximum, sum of exponentials
+/// and sum of centred logits; one partial per token and band reaches device memory, and a
+/// second pass folds a token's partials in band order into its loss. With the gradients
+/// ([`forward_with_grad`](Self::forward_with_grad)), as Liger-Kernel: tokens go in chunks
+/// whose f32 logits fit a 32 MiB scratch (256 tokens at a vocabulary of 32,000, 64 at
+/// 128,256); per chunk the same tiled matmul writes the logits, one workgroup per token finds
+/// its log-sum-exp and loss and overwrites its logits with their gradient, and two more
+/// matmuls add `G · classifier` into `d hidden` and `Gᵀ · hidden` into `d classifier`, in
+/// chunk order. No atomics: the same bits every run; the two methods sum in different orders,
+/// so their losses may differ in the last bits.
 #[derive(Debug, Clone)]
 pub struct LinearCrossEntropyLoss {
     reduction: Reduction,
@@ -81,6 +90,7 @@ pub struct LinearCrossEntropyLoss {
     smoothing: f32,
     softcap: Option<f32>,
     z_loss: f32,
+    filter_eps: f32,
 }
 
 impl Default for LinearCrossEntropyLoss {
@@ -92,6 +102,7 @@ impl Default for LinearCrossEntropyLoss {
             smoothing: 0.0,
             softcap: None,
             z_loss: 0.0,
+            filter_eps: 0.0,
         }
     }
 }
@@ -137,6 +148,34 @@ impl LinearCrossEntropyLoss {
     /// Adds `weight · lse²` per row that counts (PaLM's z-loss; default 0).
     pub fn z_loss(mut self, weight: f32) -> Self {
         self.z_loss = weight;
+        self
+    }
+
+    /// Cut Cross-Entropy's gradient filtering, for [`forward_with_grad`](Self::forward_with_grad):
+    /// every entry of the logits' gradient below `eps` in magnitude (before a mean's division
+    /// by the rows that count) counts as 0, and the two gradient products skip each slice of
+    /// 64 × 16 entries that is all 0 (default 0: off). Cut Cross-Entropy uses 2⁻¹² for bf16
+    /// training. Where the softmax is spread over a large vocabulary (1 / V below `eps`) almost
+    /// every slice is skipped; the gradients then lose the softmax's share of the classes
+    /// outside the labels' slices, an error of about `eps` times the classifier's scale per
+    /// skipped class, measured in `tests/linear_cross_entropy.rs`. The loss is unchanged.
+    ///
+    /// ```
+    /// use wgpu_loss::{Device, LinearCrossEntropyLoss, Tensor};
+    /// let dev = Device::new()?;
+    /// let hidden = Tensor::from_slice(&dev, &[1.0f32, 0.0], &[1, 2])?;
+    /// let classifier = Tensor::from_slice(&dev, &[9.0f32, 0.0, 0.0, 0.0], &[2, 2])?;
+    /// let labels = Tensor::from_slice(&dev, &[0u32], &[1])?;
+    /// let (loss, grads) = LinearCrossEntropyLoss::new()
+    ///     .filter_eps(2f32.powi(-12))
+    ///     .forward_with_grad(&hidden, &classifier, &labels)?;
+    /// // Logits [9, 0]: softmax [1 - 1.2e-4, 1.2e-4], both entries of d logits below 2^-12.
+    /// assert_eq!(grads.classifier.to_vec::<f32>()?, vec![0.0; 4]);
+    /// assert!(loss.to_vec::<f32>()?[0] > 1e-4);
+    /// # Ok::<(), wgpu_loss::Error>(())
+    /// ```
+    pub fn filter_eps(mut self, eps: f32) -> Self {
+        self.filter_eps = eps;
         self
     }
 
@@ -205,6 +244,7 @@ impl LinearCrossEntropyLoss {
             smoothing: self.smoothing,
             softcap: self.softcap,
             z_loss: self.z_loss,
+            filter_eps: self.filter_eps,
         }
     }
 
