@@ -17,7 +17,7 @@ use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
 use crate::kernels::linear_ce_tiles::{LceTiles, TilesCall, TilesPlan};
 use crate::kernels::matmul::{self, Operand, Product, View};
-use crate::kernels::plan::{MAX_LOOP, WG};
+use crate::kernels::plan::{MAX_LOOP, SCRATCH_BYTES, WG};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::reduction::Reduction;
 use crate::tensor::Tensor;
@@ -149,9 +149,6 @@ pub(crate) struct LinearCeCall {
     /// Gradient entries below this (before the mean's scale) count as 0; 0 is off.
     pub filter_eps: f32,
 }
-
-/// The most bytes of logits one chunk of tokens holds.
-pub(crate) const SCRATCH_BYTES: u64 = 32 << 20;
 
 /// What a call will do. Made without a GPU.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,8 @@
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, entry_points, overrides, uniform};
-use crate::kernels::linear_ce::SCRATCH_BYTES;
 use crate::kernels::matmul::{self, View, Window};
-use crate::kernels::plan::MAX_LOOP;
+use crate::kernels::plan::{MAX_LOOP, SCRATCH_BYTES};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::tensor::Tensor;
 

@@ -13,6 +13,10 @@ pub(crate) const WG: u32 = 256;
 /// more than this, leaving room for the reductions' own loops.
 pub(crate) const MAX_LOOP: u64 = 32_768;
 
+/// The most bytes of scratch a linear cross-entropy's chunk of tokens holds: its logits, or
+/// its partials of tiles folded on chip.
+pub(crate) const SCRATCH_BYTES: u64 = 32 << 20;
+
 /// Workgroups for a grid-stride pass over `items` work items (vec4s, rows), following the
 /// device's [`Grid`](crate::Grid), and enough that no invocation loops more than `MAX_LOOP`
 /// times.

@@ -8,10 +8,10 @@ use crate::kernels::class_rows::{self, ClassCall, ClassEntry, GradScale, RowKind
 use crate::kernels::ctc::{self, CtcCall, CtcMetas};
 use crate::kernels::elementwise::{self, ElementwiseCall, Pointwise};
 use crate::kernels::finalize::Denominator;
-use crate::kernels::linear_ce::{self, LinearCeCall, LinearCeMetas, SCRATCH_BYTES};
+use crate::kernels::linear_ce::{self, LinearCeCall, LinearCeMetas};
 use crate::kernels::linear_ce_tiles::{LceTiles, TilesCall, TilesPlan};
 use crate::kernels::matmul::{self, MAX_K, Product};
-use crate::kernels::plan::MAX_LOOP;
+use crate::kernels::plan::{MAX_LOOP, SCRATCH_BYTES};
 use crate::kernels::wgsl::Precision;
 use crate::reduction::Reduction;
 
