@@ -266,17 +266,20 @@ fn main() {
         }
         let logits = 4 * (n * v) as u64;
         let flops = 2.0 * (n * v * h) as f64;
+        // With the gradients: a chunk's logits (whole tiles of tokens in 32 MiB), the two
+        // gradients, the row losses.
+        let scratch = (32u64 << 20) / (v as u64 * 4) / 64 * 64 * v as u64 * 4;
+        let grads = 4 * (n * h + v * h) as u64;
+        let with_grads_alloc = scratch + grads + 8 * n as u64;
         if wanted("grads") {
             eprintln!("{case}: loss and gradients");
             let (fused_row, materialised_row, diff) =
                 compare(&dev, (n, h, v), SPREAD, (fused, materialised), reps);
-            let scratch = (32u64 << 20) / (v as u64 * 4) / 64 * 64 * v as u64 * 4;
-            let grads = 4 * (n * h + v * h) as u64;
             with_grads.push(Row {
                 case: case.clone(),
                 fused: fused_row,
                 materialised: materialised_row,
-                fused_alloc: scratch + grads + 8 * n as u64,
+                fused_alloc: with_grads_alloc,
                 materialised_alloc: 2 * logits + grads,
                 // Three products of the logits' size: the logits and the two gradients.
                 gflops: (
@@ -290,14 +293,12 @@ fn main() {
             eprintln!("{case}: the gradient filter");
             let (filtered_row, plain_row, diff) =
                 compare(&dev, (n, h, v), PEAKED, (fused_filtered, fused), reps);
-            let scratch = (32u64 << 20) / (v as u64 * 4) / 64 * 64 * v as u64 * 4;
-            let alloc = scratch + 4 * (n * h + v * h) as u64 + 8 * n as u64;
             filtered.push(Row {
                 case: case.clone(),
                 fused: filtered_row,
                 materialised: plain_row,
-                fused_alloc: alloc,
-                materialised_alloc: alloc,
+                fused_alloc: with_grads_alloc,
+                materialised_alloc: with_grads_alloc,
                 gflops: (
                     3.0 * flops / filtered_row.0 / 1e9,
                     3.0 * flops / plain_row.0 / 1e9,

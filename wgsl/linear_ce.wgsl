@@ -4,7 +4,8 @@
 // `lce_count` counts the rows that count (labels not `ignore_index`) for the mean, and flags
 // the first label outside 0..classes in `status` (as cross-entropy does). `lce_rows` takes one
 // row per workgroup: adds the bias and applies the softcap `c · tanh(z / c)` in place, then
-// finds the row's log-sum-exp and loss (`row_loss`, `linear_ce_math.wgsl`) and, with `grad`, overwrites the row with the gradient in the pre-softcap logits
+// finds the row's log-sum-exp and loss (`row_loss`, `linear_ce_math.wgsl`) and, with `grad`,
+// overwrites the row with the gradient in the pre-softcap logits
 //     (softmax · (1 + 2 z_loss lse) - (1 - ε) onehot(y) - ε / classes) · scale · (1 - (z / c)²),
 // 0 for a row that does not count. `scale` is 1 / (rows that count) for a mean, else 1. With
 // the gradient filter on, entries of magnitude below `filter_eps · scale` are written as 0.

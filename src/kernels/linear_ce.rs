@@ -1,10 +1,11 @@
 //! `linear_ce.wgsl`: cross-entropy of `hidden · classifierᵀ (+ bias)` without the whole
 //! batch's logits. The loss alone comes from
 //! [`linear_ce_tiles`](crate::kernels::linear_ce_tiles), whose logits stay in registers, where
-//! its plan fits. With the gradients (or without, past that), the tokens go in chunks whose f32 logits fit a fixed scratch (32 MiB); per
-//! chunk: the logits by [`matmul`](crate::kernels::matmul), the rows' losses and, in place,
-//! their gradient, then `d hidden` of the chunk's rows (`G · classifier`) and
-//! `d classifier += Gᵀ · hidden` (chunks add up in order: the same bits every run).
+//! its plan fits. With the gradients (or without, past that), the tokens go in chunks whose
+//! f32 logits fit a fixed scratch (32 MiB); per chunk: the logits by
+//! [`matmul`](crate::kernels::matmul), the rows' losses and, in place, their gradient, then
+//! `d hidden` of the chunk's rows (`G · classifier`) and `d classifier += Gᵀ · hidden`
+//! (chunks add up in order: the same bits every run).
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use crate::kernels::convert;
 use crate::kernels::finalize::{self, Denominator};
 use crate::kernels::linear_ce_tiles::{LceTiles, TilesCall, TilesPlan};
 use crate::kernels::matmul::{self, Operand, Product, View};
-use crate::kernels::plan::{MAX_LOOP, SCRATCH_BYTES, WG};
+use crate::kernels::plan::{Chunks, MAX_LOOP, SCRATCH_BYTES, WG};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::reduction::Reduction;
 use crate::tensor::Tensor;
@@ -424,10 +425,12 @@ impl LinearCePlan {
             .collect()
     }
 
-    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.tokens)
-            .step_by(self.chunk_rows)
-            .map(|first| (first, self.chunk_rows.min(self.tokens - first)))
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let chunks = Chunks {
+            total: self.tokens,
+            per_chunk: self.chunk_rows,
+        };
+        chunks.iter()
     }
 
     /// Records the call: the label count, then per chunk the logits, the rows and with
@@ -512,8 +515,7 @@ impl LinearCePlan {
             ],
             1,
         )?;
-        let tiles = self.tiles.as_ref().filter(|_| grads.is_none());
-        if let Some(tiles) = tiles {
+        if let Some(tiles) = self.tiles.as_ref().filter(|_| grads.is_none()) {
             let tiles_call = TilesCall {
                 ignore_index: call.ignore_index,
                 has_ignore: self.has_ignore,
@@ -528,52 +530,47 @@ impl LinearCePlan {
                 (hidden, classifier, labels, bias),
                 &losses,
             )?;
-        }
-        // Otherwise the chunks of stored logits.
-        let logits = match tiles {
-            None => Some(scratch(&[self.chunk_rows, self.vocab], "chunk logits")?),
-            Some(_) => None,
-        };
-        let chunks = logits
-            .iter()
-            .flat_map(|l| self.chunks().map(move |chunk| (l, chunk)));
-        for (logits, (first, rows)) in chunks {
-            matmul::record(rec, &self.logits(first, rows), hidden, classifier, logits)?;
-            let p = params(rec, first, rows);
-            let mut bindings = vec![
-                (PARAMS, (&p).into()),
-                (LABELS, labels.whole()),
-                (LOGITS, logits.whole()),
-                (LOSSES, losses.whole()),
-                (COUNT, count.whole()),
-            ];
-            bindings.extend(bias.map(|b| (BIAS, b.whole())));
-            let entry = LinearCeEntry::Rows;
-            rec.dispatch(
-                self.kernel,
-                entry,
-                LinearCeOverrides::default(),
-                &bindings,
-                rows as u32,
-            )?;
-            let Some((dh, dw, db)) = targets else {
-                continue;
-            };
-            if let Some(db) = db {
+        } else {
+            // The chunks of stored logits.
+            let logits = scratch(&[self.chunk_rows, self.vocab], "chunk logits")?;
+            for (first, rows) in self.chunks() {
+                matmul::record(rec, &self.logits(first, rows), hidden, classifier, &logits)?;
+                let p = params(rec, first, rows);
+                let mut bindings = vec![
+                    (PARAMS, (&p).into()),
+                    (LABELS, labels.whole()),
+                    (LOGITS, logits.whole()),
+                    (LOSSES, losses.whole()),
+                    (COUNT, count.whole()),
+                ];
+                bindings.extend(bias.map(|b| (BIAS, b.whole())));
+                let entry = LinearCeEntry::Rows;
                 rec.dispatch(
                     self.kernel,
-                    LinearCeEntry::Bias,
+                    entry,
                     LinearCeOverrides::default(),
-                    &[
-                        (PARAMS, (&p).into()),
-                        (LOGITS, logits.whole()),
-                        (DBIAS, db.whole()),
-                    ],
-                    self.vocab.div_ceil(WG as usize) as u32,
+                    &bindings,
+                    rows as u32,
                 )?;
+                let Some((dh, dw, db)) = targets else {
+                    continue;
+                };
+                if let Some(db) = db {
+                    rec.dispatch(
+                        self.kernel,
+                        LinearCeEntry::Bias,
+                        LinearCeOverrides::default(),
+                        &[
+                            (PARAMS, (&p).into()),
+                            (LOGITS, logits.whole()),
+                            (DBIAS, db.whole()),
+                        ],
+                        self.vocab.div_ceil(WG as usize) as u32,
+                    )?;
+                }
+                matmul::record(rec, &self.hidden_grad(first, rows), &logits, classifier, dh)?;
+                matmul::record(rec, &self.classifier_grad(first, rows), &logits, hidden, dw)?;
             }
-            matmul::record(rec, &self.hidden_grad(first, rows), logits, classifier, dh)?;
-            matmul::record(rec, &self.classifier_grad(first, rows), logits, hidden, dw)?;
         }
         if let (Some(g), Some((h, c, b))) = (grads, &sums) {
             let rounded = [(h, Some(g.hidden)), (c, Some(g.classifier)), (b, g.bias)];

@@ -7,8 +7,8 @@
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::gpu::{BindingDecl, Kernel, Limits, Recorder, entry_points, overrides, uniform};
-use crate::kernels::matmul::{self, View, Window};
-use crate::kernels::plan::{MAX_LOOP, SCRATCH_BYTES};
+use crate::kernels::matmul::{self, Window};
+use crate::kernels::plan::{Chunks, MAX_LOOP, SCRATCH_BYTES};
 use crate::kernels::wgsl::{self, Part, Precision};
 use crate::tensor::Tensor;
 
@@ -207,8 +207,10 @@ impl TilesPlan {
         let per_tile = STEP_LOOPS * hidden.div_ceil(16) + 1;
         let budget = (MAX_LOOP as usize).checked_sub(BAND_LOOPS)? / per_tile;
         let max = limits.max_binding.min(limits.max_buffer);
+        // What a window may hold past its aligned start.
+        let room = max.checked_sub(limits.offset_alignment)?;
         let tile_bytes = (TILE * hidden) as u64 * classifier_elem;
-        let fit = (max.checked_sub(limits.offset_alignment)? / tile_bytes) as usize;
+        let fit = (room / tile_bytes) as usize;
         let tiles = vocab.div_ceil(TILE);
         let row_tiles = tokens.div_ceil(TILE);
         let band_tiles = (tiles * row_tiles)
@@ -226,7 +228,7 @@ impl TilesPlan {
         }
         let block_bands = (fit / band_tiles).min(bands);
         let cap = SCRATCH_BYTES.min(max);
-        let by_hidden = max.checked_sub(limits.offset_alignment)? / (hidden as u64 * hidden_elem);
+        let by_hidden = room / (hidden as u64 * hidden_elem);
         let by_partials = cap / (bands as u64 * PARTIAL_BYTES);
         let mut chunk_rows = by_hidden.min(by_partials) as usize;
         chunk_rows = chunk_rows
@@ -250,10 +252,12 @@ impl TilesPlan {
     }
 
     /// The token chunks, as `(first token, tokens)`.
-    pub(crate) fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.tokens)
-            .step_by(self.chunk_rows)
-            .map(|first| (first, self.chunk_rows.min(self.tokens - first)))
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let chunks = Chunks {
+            total: self.tokens,
+            per_chunk: self.chunk_rows,
+        };
+        chunks.iter()
     }
 
     fn base_params(&self, call: &TilesCall, first: usize, rows: usize) -> LceTileParams {
@@ -309,11 +313,11 @@ impl TilesPlan {
             let bands_n = self.block_bands.min(self.bands - band_base);
             let col0 = band_base * band_cols;
             let cols = (bands_n * band_cols).min(self.vocab - col0);
-            let view = View::columns(col0 * self.hidden, self.hidden);
+            // The block's classes, read as columns of the product: rows of the classifier.
             let (classifier, b_off) = matmul::window(
                 limits,
                 self.classifier_elem,
-                view.offset,
+                col0 * self.hidden,
                 (cols * self.hidden) as u64,
             );
             let groups = row_tiles * bands_n;
